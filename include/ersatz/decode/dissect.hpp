@@ -1,0 +1,76 @@
+// The decoder behind `ersatz dump` and the fuzz targets: it reads as much of
+// a frame as it can, layer by layer, and never fails. A layer that cannot be
+// read sets `malformed` and ends the walk; everything before it is kept.
+//
+// Unlike the wire layer this module formats text, so it may grow the
+// caller's output buffer; it still does no I/O and keeps no state.
+#pragma once
+
+#include <cstdint>
+#include <fmt/format.h>
+#include <optional>
+#include <string_view>
+
+#include "ersatz/base/bytes.hpp"
+#include "ersatz/base/time.hpp"
+#include "ersatz/wire/arp.hpp"
+#include "ersatz/wire/ethernet.hpp"
+#include "ersatz/wire/icmpv4.hpp"
+#include "ersatz/wire/ipv4.hpp"
+
+namespace ersatz::decode {
+
+/// One captured frame.
+struct Frame {
+  std::uint64_t number = 0;  ///< 1-based position in the capture
+  Timestamp ts;
+  std::uint32_t wire_len = 0;  ///< length on the wire (≥ data.size())
+  ConstBytes data;
+};
+
+struct IcmpLayer {
+  wire::icmpv4::Packet<> packet;
+  /// Set when the whole message was captured and is not a fragment.
+  std::optional<bool> checksum_ok;
+  std::optional<wire::ipv4::Quote> quote;
+  std::optional<wire::icmpv4::Header<>> quoted_icmp;
+};
+
+struct Ipv4Layer {
+  wire::ipv4::Header<> header;
+  bool checksum_ok = false;
+  /// The captured part of the payload, bounded by the total length.
+  ConstBytes payload;
+  /// The payload's length according to the header.
+  std::size_t payload_len = 0;
+  std::optional<IcmpLayer> icmp;
+};
+
+/// What could be read of one Ethernet frame.
+struct Dissection {
+  std::optional<wire::ethernet::Repr> eth;
+  /// The bytes after the Ethernet header and tags, and their wire length.
+  ConstBytes l3;
+  std::size_t l3_wire_len = 0;
+  std::optional<wire::arp::Packet<>> arp;
+  std::optional<Ipv4Layer> ip;
+  /// Empty when every layer present was read; else "LAYER: reason".
+  std::string_view malformed;
+};
+
+Dissection dissect(ConstBytes frame, std::uint32_t wire_len) noexcept;
+
+struct TextOptions {
+  bool link_header = false;  ///< tcpdump -e
+};
+
+/// One tcpdump -nn style line (no trailing newline), timestamp first.
+void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d, const TextOptions& opts);
+
+/// One JSON object (no trailing newline) with Wireshark field names.
+void format_json(fmt::memory_buffer& out, const Frame& frame, const Dissection& d);
+
+/// The local time of day as tcpdump prints it: "HH:MM:SS.uuuuuu".
+void format_time_of_day(fmt::memory_buffer& out, Timestamp ts);
+
+}  // namespace ersatz::decode

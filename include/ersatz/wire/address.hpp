@@ -1,0 +1,115 @@
+// Link and network addresses: EUI-48 MAC and IPv4.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <fmt/format.h>
+#include <optional>
+#include <string_view>
+
+#include "ersatz/base/bytes.hpp"
+
+namespace ersatz::wire {
+
+class MacAddress {
+ public:
+  static constexpr std::size_t size = 6;
+
+  constexpr MacAddress() noexcept = default;
+  constexpr explicit MacAddress(std::array<std::uint8_t, 6> octets) noexcept : octets_(octets) {}
+
+  /// Reads 6 bytes; the caller has bounds-checked `b`.
+  static constexpr MacAddress from_bytes(ConstBytes b) noexcept {
+    MacAddress m;
+    for (std::size_t i = 0; i < size; ++i) m.octets_[i] = static_cast<std::uint8_t>(b[i]);
+    return m;
+  }
+  /// "aa:bb:cc:dd:ee:ff" or "aa-bb-...", case-insensitive.
+  static std::optional<MacAddress> parse(std::string_view text) noexcept;
+
+  static constexpr MacAddress broadcast() noexcept { return MacAddress({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}); }
+
+  constexpr void write(MutBytes b) const noexcept {
+    for (std::size_t i = 0; i < size; ++i) b[i] = static_cast<std::byte>(octets_[i]);
+  }
+  constexpr const std::array<std::uint8_t, 6>& octets() const noexcept { return octets_; }
+  constexpr bool is_broadcast() const noexcept { return *this == broadcast(); }
+  /// The I/G bit (IEEE 802 §8.2): group addresses include broadcast.
+  constexpr bool is_multicast() const noexcept { return (octets_[0] & 1U) != 0; }
+  constexpr bool is_zero() const noexcept { return *this == MacAddress(); }
+
+  /// Writes the 17-character colon form; returns one past the last char.
+  char* format(char* out) const noexcept;
+
+  friend constexpr bool operator==(const MacAddress&, const MacAddress&) = default;
+
+ private:
+  std::array<std::uint8_t, 6> octets_{};
+};
+
+class Ipv4Address {
+ public:
+  static constexpr std::size_t size = 4;
+
+  constexpr Ipv4Address() noexcept = default;
+  constexpr explicit Ipv4Address(std::uint32_t host_order) noexcept : value_(host_order) {}
+  constexpr Ipv4Address(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) noexcept
+      : value_((std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) | (std::uint32_t{c} << 8) | d) {}
+
+  static constexpr Ipv4Address from_bytes(ConstBytes b) noexcept { return Ipv4Address(load_be32(b, 0)); }
+  /// Dotted quad only ("198.18.0.1"); no shorthand forms, no leading zeros.
+  static std::optional<Ipv4Address> parse(std::string_view text) noexcept;
+
+  constexpr void write(MutBytes b) const noexcept { store_be32(b, 0, value_); }
+  constexpr std::uint32_t value() const noexcept { return value_; }
+  constexpr std::uint8_t octet(int i) const noexcept {
+    return static_cast<std::uint8_t>(value_ >> (24 - 8 * i));
+  }
+
+  constexpr bool is_unspecified() const noexcept { return value_ == 0; }
+  constexpr bool is_broadcast() const noexcept { return value_ == 0xffffffffU; }
+  constexpr bool is_multicast() const noexcept { return (value_ >> 28) == 0xe; }
+  constexpr bool is_loopback() const noexcept { return (value_ >> 24) == 127; }
+  /// Class E (240/4), reserved by RFC 1112 §4.
+  constexpr bool is_reserved() const noexcept { return (value_ >> 28) == 0xf && !is_broadcast(); }
+  /// A source address a host must never accept (RFC 1122 §3.2.1.3): 0/8,
+  /// 127/8, multicast, class E and limited broadcast.
+  constexpr bool is_martian_source() const noexcept {
+    return (value_ >> 24) == 0 || is_loopback() || is_multicast() || (value_ >> 28) == 0xf;
+  }
+  constexpr bool in_prefix(Ipv4Address net, int prefix_len) const noexcept {
+    if (prefix_len <= 0) return true;
+    const std::uint32_t mask = prefix_len >= 32 ? 0xffffffffU : ~(0xffffffffU >> prefix_len);
+    return (value_ & mask) == (net.value_ & mask);
+  }
+
+  /// Writes the dotted quad (7..15 chars); returns one past the last char.
+  char* format(char* out) const noexcept;
+
+  friend constexpr auto operator<=>(const Ipv4Address&, const Ipv4Address&) = default;
+
+ private:
+  std::uint32_t value_ = 0;
+};
+
+}  // namespace ersatz::wire
+
+template <>
+struct fmt::formatter<ersatz::wire::MacAddress> : fmt::formatter<std::string_view> {
+  template <class Ctx>
+  auto format(const ersatz::wire::MacAddress& m, Ctx& ctx) const {
+    char buf[18];
+    char* end = m.format(buf);
+    return fmt::formatter<std::string_view>::format(std::string_view(buf, end - buf), ctx);
+  }
+};
+
+template <>
+struct fmt::formatter<ersatz::wire::Ipv4Address> : fmt::formatter<std::string_view> {
+  template <class Ctx>
+  auto format(const ersatz::wire::Ipv4Address& a, Ctx& ctx) const {
+    char buf[16];
+    char* end = a.format(buf);
+    return fmt::formatter<std::string_view>::format(std::string_view(buf, end - buf), ctx);
+  }
+};

@@ -1,0 +1,95 @@
+// The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
+//
+// The sum is taken 64 bits at a time in the host's byte order and folded at
+// the end: RFC 1071 §2(B) shows the one's-complement sum is independent of
+// byte order up to a final swap, and §2(C) that wide words can be summed with
+// the carries folded back later.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+
+#include "ersatz/base/bytes.hpp"
+
+namespace ersatz::wire::checksum {
+
+/// One's-complement sum of `data` as big-endian 16-bit words, folded to 16
+/// bits but not complemented. A trailing odd byte is padded with zero.
+inline std::uint16_t ones_sum(ConstBytes data) noexcept {
+  const std::byte* p = data.data();
+  std::size_t n = data.size();
+  std::uint64_t acc = 0;
+  // Two independent accumulators per 16-byte step keep the adds off one
+  // dependency chain; each add is < 2^33, so 2^30 steps cannot overflow.
+  while (n >= 16) {
+    std::uint64_t a;
+    std::uint64_t b;
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + 8, 8);
+    acc += (a & 0xffffffffU) + (a >> 32) + (b & 0xffffffffU) + (b >> 32);
+    p += 16;
+    n -= 16;
+  }
+  if (n >= 8) {
+    std::uint64_t a;
+    std::memcpy(&a, p, 8);
+    acc += (a & 0xffffffffU) + (a >> 32);
+    p += 8;
+    n -= 8;
+  }
+  if (n >= 4) {
+    std::uint32_t a;
+    std::memcpy(&a, p, 4);
+    acc += a;
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    std::uint16_t a;
+    std::memcpy(&a, p, 2);
+    acc += a;
+    p += 2;
+    n -= 2;
+  }
+  if (n == 1) {
+    // The odd byte is the high half of a big-endian word; copying it into
+    // the first byte of a zeroed native word puts it in the right place on
+    // either endianness once the final swap is applied.
+    std::uint16_t a = 0;
+    std::memcpy(&a, p, 1);
+    acc += a;
+  }
+  acc = (acc & 0xffffffffU) + (acc >> 32);
+  acc = (acc & 0xffffffffU) + (acc >> 32);
+  acc = (acc & 0xffffU) + (acc >> 16);
+  acc = (acc & 0xffffU) + (acc >> 16);
+  auto folded = static_cast<std::uint16_t>(acc);
+  if constexpr (std::endian::native == std::endian::little) {
+    folded = static_cast<std::uint16_t>((folded >> 8) | (folded << 8));
+  }
+  return folded;
+}
+
+/// The value to store in a checksum field whose bytes are zero in `data`.
+inline std::uint16_t compute(ConstBytes data) noexcept {
+  return static_cast<std::uint16_t>(~ones_sum(data));
+}
+
+/// True when `data`, checksum field included, sums to all ones.
+inline bool verify(ConstBytes data) noexcept { return ones_sum(data) == 0xffff; }
+
+/// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), when one 16-bit word of the
+/// covered data changes from `old_word` to `new_word`. Unlike eqn. 2 it never
+/// yields 0x0000 from a non-zero sum (the -0 problem of §3).
+constexpr std::uint16_t update(std::uint16_t hc, std::uint16_t old_word,
+                               std::uint16_t new_word) noexcept {
+  std::uint32_t sum = static_cast<std::uint16_t>(~hc);
+  sum += static_cast<std::uint16_t>(~old_word);
+  sum += new_word;
+  sum = (sum & 0xffffU) + (sum >> 16);
+  sum = (sum & 0xffffU) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+
+}  // namespace ersatz::wire::checksum

@@ -1,0 +1,130 @@
+#include "ersatz/decode/dissect.hpp"
+
+namespace ersatz::decode {
+
+namespace eth = wire::ethernet;
+namespace ipv4 = wire::ipv4;
+namespace icmpv4 = wire::icmpv4;
+namespace arp = wire::arp;
+using wire::EtherType;
+using wire::Error;
+
+namespace {
+
+std::string_view reason(std::string_view layer, std::error_code ec) noexcept {
+  // Static strings, so a Dissection can hold a view of them.
+  const auto e = static_cast<Error>(ec.value());
+  if (layer == "eth") return "eth: truncated";
+  if (layer == "vlan") return e == Error::too_many_tags ? "vlan: too many tags" : "vlan: truncated";
+  if (layer == "arp") return "arp: truncated";
+  if (layer == "icmp") return "icmp: truncated";
+  if (layer == "quote") {
+    switch (e) {
+      case Error::bad_header_len: return "icmp: quoted ip: bad header length";
+      case Error::bad_total_len: return "icmp: quoted ip: bad total length";
+      default: return "icmp: quoted ip: truncated";
+    }
+  }
+  switch (e) {
+    case Error::bad_header_len: return "ip: bad header length";
+    case Error::bad_total_len: return "ip: bad total length";
+    case Error::bad_version: return "ip: bad version";
+    case Error::bad_option: return "ip: bad option";
+    default: return "ip: truncated";
+  }
+}
+
+/// Keeps the first problem found: later ones are often its consequences.
+void note(std::string_view& malformed, std::string_view what) noexcept {
+  if (malformed.empty()) malformed = what;
+}
+
+void dissect_icmp(Ipv4Layer& ip, std::string_view& malformed) noexcept {
+  auto p = icmpv4::Packet<>::checked(ip.payload);
+  if (!p) {
+    note(malformed, reason("icmp", p.error()));
+    return;
+  }
+  IcmpLayer icmp{*p, std::nullopt, std::nullopt, std::nullopt};
+  const bool whole = !ip.header.more_fragments() && ip.payload.size() == ip.payload_len;
+  if (whole) icmp.checksum_ok = p->verify_checksum();
+  if (icmpv4::is_error(p->type())) {
+    auto q = p->quote();
+    if (!q) {
+      note(malformed, reason("quote", q.error()));
+    } else {
+      icmp.quote = *q;
+      // RFC 792: the quote holds the first 64 bits of the original data, so
+      // an ICMP header is there unless the original was a later fragment.
+      if (q->protocol() == ipv4::Protocol::icmp && q->frag_offset() == 0) {
+        if (auto h = icmpv4::Header<>::checked(q->payload())) icmp.quoted_icmp = *h;
+      }
+    }
+  }
+  ip.icmp = icmp;
+}
+
+void dissect_ipv4(Dissection& d) noexcept {
+  auto h = ipv4::Header<>::checked(d.l3);
+  if (!h) {
+    d.malformed = reason("ip", h.error());
+    return;
+  }
+  if (h->version() != 4) {
+    d.malformed = reason("ip", make_error_code(Error::bad_version));
+    return;
+  }
+  Ipv4Layer ip{*h, h->verify_checksum(), {}, 0, std::nullopt};
+  if (h->total_len() < h->header_len()) {
+    d.ip = ip;
+    d.malformed = reason("ip", make_error_code(Error::bad_total_len));
+    return;
+  }
+  ip.payload_len = h->total_len() - h->header_len();
+  // Bounded by the total length, so Ethernet padding is not payload.
+  const std::size_t captured = std::min<std::size_t>(d.l3.size(), h->total_len());
+  ip.payload = d.l3.subspan(h->header_len(), captured - h->header_len());
+  // Damaged options or a short datagram do not stop the walk: what follows
+  // the header is still worth showing, as tcpdump and Wireshark do.
+  if (auto r = ipv4::validate_options(h->options()); !r) note(d.malformed, reason("ip", r.error()));
+  if (h->total_len() > d.l3_wire_len) note(d.malformed, "ip: truncated");
+  if (h->frag_offset() == 0 && h->protocol() == ipv4::Protocol::icmp) dissect_icmp(ip, d.malformed);
+  if (ip.payload.size() < ip.payload_len) note(d.malformed, "ip: truncated");
+  d.ip = ip;
+}
+
+}  // namespace
+
+Dissection dissect(ConstBytes frame, std::uint32_t wire_len) noexcept {
+  Dissection d;
+  auto p = eth::Packet<>::checked(frame);
+  if (!p) {
+    d.malformed = reason("eth", p.error());
+    return d;
+  }
+  auto repr = eth::Repr::parse(*p);
+  if (!repr) {
+    d.malformed = reason("vlan", repr.error());
+    return d;
+  }
+  d.eth = *repr;
+  const std::size_t hlen = repr->header_len();
+  d.l3 = frame.subspan(hlen);
+  d.l3_wire_len = wire_len > hlen ? wire_len - hlen : 0;
+  switch (repr->ethertype) {
+    case EtherType::arp: {
+      auto a = arp::Packet<>::checked(d.l3);
+      if (a) {
+        d.arp = *a;
+      } else {
+        d.malformed = reason("arp", a.error());
+      }
+      break;
+    }
+    case EtherType::ipv4: dissect_ipv4(d); break;
+    default: break;
+  }
+  return d;
+}
+
+}  // namespace ersatz::decode

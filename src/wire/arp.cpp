@@ -1,0 +1,124 @@
+#include "ersatz/wire/arp.hpp"
+
+namespace ersatz::wire::arp {
+
+Result<Repr> Repr::parse(const Packet<ConstBytes>& p) noexcept {
+  if (!p.is_ethernet_ipv4()) return fail(Error::unsupported);
+  return Repr{p.operation(), MacAddress::from_bytes(p.sha()), Ipv4Address::from_bytes(p.spa()),
+              MacAddress::from_bytes(p.tha()), Ipv4Address::from_bytes(p.tpa())};
+}
+
+void Repr::emit(MutBytes buf) const noexcept {
+  auto p = Packet<MutBytes>::unchecked(buf);
+  p.set_header(Hardware::ethernet, EtherType::ipv4, MacAddress::size, Ipv4Address::size);
+  p.set_operation(operation);
+  source_hw.write(p.sha());
+  source_ip.write(p.spa());
+  target_hw.write(p.tha());
+  target_ip.write(p.tpa());
+}
+
+std::string_view name(Operation op) noexcept {
+  switch (op) {
+    case Operation::request: return "Request";
+    case Operation::reply: return "Reply";
+    case Operation::rarp_request: return "Reverse Request";
+    case Operation::rarp_reply: return "Reverse Reply";
+    case Operation::inarp_request: return "Inverse Request";
+    case Operation::inarp_reply: return "Inverse Reply";
+    case Operation::nak: return "NACK Reply";
+  }
+  return "";
+}
+
+namespace {
+
+auto out_it(fmt::memory_buffer& out) { return std::back_inserter(out); }
+
+/// A link address of any length, as colon-separated hex.
+void put_hw(fmt::memory_buffer& out, ConstBytes hw) {
+  if (hw.size() == MacAddress::size) {
+    char buf[18];
+    out.append(std::string_view(buf, MacAddress::from_bytes(hw).format(buf)));
+    return;
+  }
+  for (std::size_t i = 0; i < hw.size(); ++i) {
+    fmt::format_to(out_it(out), "{}{:02x}", i ? ":" : "", static_cast<unsigned>(hw[i]));
+  }
+}
+
+void put_ip(fmt::memory_buffer& out, ConstBytes ip) {
+  char buf[16];
+  out.append(std::string_view(buf, Ipv4Address::from_bytes(ip).format(buf)));
+}
+
+}  // namespace
+
+void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p) {
+  // Like tcpdump, only IPv4-over-anything with a hardware address can be
+  // spelled out; other forms get a summary of the header.
+  if (p.protocol_type() != EtherType::ipv4 || p.protocol_len() != 4 || p.hardware_len() == 0) {
+    const auto hrd = static_cast<std::uint16_t>(p.hardware_type());
+    const auto pro = static_cast<std::uint16_t>(p.protocol_type());
+    if (p.hardware_type() == Hardware::ethernet) {
+      fmt::format_to(out_it(out), "Ethernet (len {}), ", p.hardware_len());
+    } else {
+      fmt::format_to(out_it(out), "Unknown Hardware ({}) (len {}), ", hrd, p.hardware_len());
+    }
+    if (p.protocol_type() == EtherType::ipv4) {
+      fmt::format_to(out_it(out), "IPv4 (len {})", p.protocol_len());
+    } else {
+      fmt::format_to(out_it(out), "Unknown Protocol (0x{:04x}) (len {})", pro, p.protocol_len());
+    }
+    return;
+  }
+  const std::string_view op = name(p.operation());
+  if (op.empty()) {
+    fmt::format_to(out_it(out), "Unknown ({})", static_cast<std::uint16_t>(p.operation()));
+    return;
+  }
+  out.append(op);
+  out.push_back(' ');
+  switch (p.operation()) {
+    case Operation::request: {
+      out.append(std::string_view("who-has "));
+      put_ip(out, p.tpa());
+      bool tha_set = false;
+      for (auto b : p.tha()) tha_set |= b != std::byte{0};
+      if (tha_set) {
+        out.append(std::string_view(" ("));
+        put_hw(out, p.tha());
+        out.push_back(')');
+      }
+      out.append(std::string_view(" tell "));
+      put_ip(out, p.spa());
+      break;
+    }
+    case Operation::reply:
+      put_ip(out, p.spa());
+      out.append(std::string_view(" is-at "));
+      put_hw(out, p.sha());
+      break;
+    case Operation::rarp_request:
+    case Operation::inarp_request:
+      out.append(std::string_view("who-is "));
+      put_hw(out, p.tha());
+      out.append(std::string_view(" tell "));
+      put_hw(out, p.sha());
+      break;
+    case Operation::rarp_reply:
+      put_hw(out, p.tha());
+      out.append(std::string_view(" at "));
+      put_ip(out, p.tpa());
+      break;
+    case Operation::inarp_reply:
+      put_hw(out, p.sha());
+      out.append(std::string_view(" at "));
+      put_ip(out, p.spa());
+      break;
+    case Operation::nak:
+      break;
+  }
+}
+
+}  // namespace ersatz::wire::arp

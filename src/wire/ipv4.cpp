@@ -1,0 +1,89 @@
+#include "ersatz/wire/ipv4.hpp"
+
+#include <algorithm>
+
+namespace ersatz::wire::ipv4 {
+
+Result<void> validate_options(ConstBytes options) noexcept {
+  OptionReader reader(options);
+  while (auto o = reader.next()) {
+    switch (o->type) {
+      case OptionType::rr:
+      case OptionType::lsrr:
+      case OptionType::ssrr:
+        // RFC 791 §3.1: length 3 + 4n, pointer ≥ 4.
+        if (o->length() < 3 || o->pointer() < 4) return fail(Error::bad_option);
+        break;
+      case OptionType::ts:
+        // RFC 791 §3.1: pointer ≥ 5; length 4 + data.
+        if (o->length() < 4 || o->pointer() < 5) return fail(Error::bad_option);
+        break;
+      case OptionType::ra:
+        // RFC 2113 §2.1: always 4 bytes.
+        if (o->length() != 4) return fail(Error::bad_option);
+        break;
+      default:
+        // RFC 1122 §3.2.1.8: unknown options are ignored.
+        break;
+    }
+  }
+  if (auto e = reader.error()) return fail(*e);
+  return {};
+}
+
+Result<Repr> Repr::parse(const Packet<ConstBytes>& p, Verify verify) noexcept {
+  if (p.version() != 4) return fail(Error::bad_version);
+  if (verify == Verify::yes && !p.verify_checksum()) return fail(Error::bad_checksum);
+  if (auto r = validate_options(p.options()); !r) return tl::unexpected(r.error());
+  Repr r;
+  r.src = p.src();
+  r.dst = p.dst();
+  r.protocol = p.protocol();
+  r.ttl = p.ttl();
+  r.tos = p.tos();
+  r.ident = p.ident();
+  r.dont_fragment = p.dont_fragment();
+  r.more_fragments = p.more_fragments();
+  r.reserved_flag = p.reserved_flag();
+  r.frag_offset = static_cast<std::uint16_t>(p.frag_offset());
+  r.options = p.options();
+  r.payload_len = p.payload().size();
+  return r;
+}
+
+void Repr::emit(MutBytes buf) const noexcept {
+  const std::size_t hlen = header_len();
+  store_u8(buf, field::ver_ihl, static_cast<std::uint8_t>(0x40U | (hlen / 4)));
+  store_u8(buf, field::tos, tos);
+  store_be16(buf, field::total_len.begin, static_cast<std::uint16_t>(hlen + payload_len));
+  store_be16(buf, field::ident.begin, ident);
+  const auto flags = static_cast<std::uint16_t>((reserved_flag ? flag_reserved : 0U) |
+                                                (dont_fragment ? flag_df : 0U) |
+                                                (more_fragments ? flag_mf : 0U) |
+                                                ((frag_offset / 8U) & frag_offset_mask));
+  store_be16(buf, field::flags_frag.begin, flags);
+  store_u8(buf, field::ttl, ttl);
+  store_u8(buf, field::protocol, static_cast<std::uint8_t>(protocol));
+  store_be16(buf, field::checksum.begin, 0);
+  src.write(sub(buf, field::src));
+  dst.write(sub(buf, field::dst));
+  auto opts = buf.subspan(min_header_len, hlen - min_header_len);
+  std::copy(options.begin(), options.end(), opts.begin());
+  // RFC 791: the header is padded with zeros (EOL) to a 32-bit boundary.
+  std::fill(opts.begin() + static_cast<std::ptrdiff_t>(options.size()), opts.end(), std::byte{0});
+  store_be16(buf, field::checksum.begin, checksum::compute(buf.first(hlen)));
+}
+
+void format(fmt::memory_buffer& out, const HeaderFields<ConstBytes>& h) {
+  char buf[40];
+  char* p = h.src().format(buf);
+  *p++ = ' ';
+  *p++ = '>';
+  *p++ = ' ';
+  p = h.dst().format(p);
+  *p++ = ':';
+  *p++ = ' ';
+  out.append(std::string_view(buf, static_cast<std::size_t>(p - buf)));
+}
+
+}  // namespace ersatz::wire::ipv4

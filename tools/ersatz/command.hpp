@@ -1,0 +1,25 @@
+// How subcommands plug into the ersatz binary: each file defines one
+// subcommand and registers it with the CLI11 app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace ersatz::tools {
+
+/// Exit codes shared by the subcommands, following the tools they replace.
+enum ExitCode : int { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
+
+/// A registered subcommand: `run` is called after parsing when the
+/// subcommand was given, and returns the process exit code.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+Command register_dump(CLI::App& parent);
+
+/// Prints "ersatz: MESSAGE" on stderr.
+void error_line(std::string_view message);
+
+}  // namespace ersatz::tools

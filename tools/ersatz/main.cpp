@@ -1,0 +1,39 @@
+// ersatz: a userspace network stack and its tools.
+#include <cstdio>
+#include <fmt/format.h>
+#include <vector>
+
+#include "command.hpp"
+
+namespace ersatz::tools {
+
+void error_line(std::string_view message) { fmt::print(stderr, "ersatz: {}\n", message); }
+
+}  // namespace ersatz::tools
+
+int main(int argc, char** argv) {
+  using namespace ersatz::tools;
+  CLI::App app{"ersatz: ARP, IPv4 and ICMP in userspace, and the tools on top", "ersatz"};
+  app.set_version_flag("--version", "ersatz 0.1.0");
+  app.require_subcommand(1);
+  std::vector<Command> commands;
+  commands.push_back(register_dump(app));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line naming the problem; usage errors exit 2 like iputils and tcpdump.
+    error_line(fmt::format("{} (try 'ersatz {}--help')", e.what(),
+                           app.get_subcommands().empty() ? "" : app.get_subcommands()[0]->get_name() + " "));
+    return exit_usage;
+  }
+  for (auto& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
+  return exit_usage;
+}
