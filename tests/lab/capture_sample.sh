@@ -105,7 +105,7 @@ if ip -n "$NS_C" link add link c1 name c1.42 type vlan id "$VID" 2>/dev/null; th
     VLAN_MODE=8021q
     ip -n "$NS_R" link add link r1 name r1.42 type vlan id "$VID"
     VLAN_C=c1.42 VLAN_R=r1.42
-elif command -v clang >/dev/null && command -v tc >/dev/null; then
+elif CLANG=$(command -v clang || command -v clang-14) && command -v tc >/dev/null; then
     VLAN_MODE=tc-bpf
     VLAN_C=c1 VLAN_R=r1
     cat > "$WORK/vlan.c" <<'BPF_SRC'
@@ -134,8 +134,8 @@ SEC("tc") int vlan_push(struct __sk_buff *skb)
 #endif
 char _license[] SEC("license") = "GPL";
 BPF_SRC
-    clang -O2 -target bpf -DVID="$VID"       -c "$WORK/vlan.c" -o "$WORK/push.o"
-    clang -O2 -target bpf -DVID="$VID" -DPOP -c "$WORK/vlan.c" -o "$WORK/pop.o"
+    "$CLANG" -O2 -target bpf -DVID="$VID"       -c "$WORK/vlan.c" -o "$WORK/push.o"
+    "$CLANG" -O2 -target bpf -DVID="$VID" -DPOP -c "$WORK/vlan.c" -o "$WORK/pop.o"
     for pair in "$NS_C:c1" "$NS_R:r1"; do
         ns=${pair%%:*}
         dev=${pair#*:}

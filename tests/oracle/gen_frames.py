@@ -374,10 +374,15 @@ class Gen:
         q, qd = self.quoted_datagram()
         if t == 3:
             code = r.randrange(16) if r.random() < 0.97 else r.randrange(16, 256)
+            if r.random() < 0.2:
+                code = 4                                 # fragmentation needed
+
             if code == 4:
                 rest = struct.pack("!HH", 0, r.choice([0, 68, 576, 1280, 1400, 1492, 1500, self.u16()]))
             else:
-                rest = b"\0\0\0\0" if r.random() < 0.8 else self.rbytes(4)
+                # "unused" word, sometimes not zero -- but byte 5 stays 0: RFC
+                # 4884 made it the length of the original datagram
+                rest = b"\0\0\0\0" if r.random() < 0.8 else bytes([r.randrange(256), 0, r.randrange(256), r.randrange(256)])
         elif t == 11:
             code = r.choice([0, 1, 0, 1, 2])
             rest = b"\0\0\0\0"
