@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <ctime>
 
 #include "ersatz/decode/dissect.hpp"
@@ -46,34 +47,112 @@ void format_time_of_day(fmt::memory_buffer& out, Timestamp ts) {
 
 namespace {
 
-void format_ipv4(fmt::memory_buffer& out, const Dissection& d) {
+/// The link header as tcpdump -e prints it. tcpdump shows a tag once its
+/// TCI and next type are both there, and names a type once what it
+/// announces could be read; short of that, " [|vlan]" ends the line.
+bool format_link(fmt::memory_buffer& out, const Frame& frame, const eth::Packet<>& h, bool show) {
+  if (show) {
+    char buf[40];
+    char* p = h.src().format(buf);
+    p = std::copy_n(" > ", 3, p);
+    p = h.dst().format(p);
+    p = std::copy_n(", ", 2, p);
+    out.append(std::string_view(buf, static_cast<std::size_t>(p - buf)));
+  }
+  bool first = true;
+  auto announce = [&](EtherType t) {
+    if (!show) return;
+    fmt::format_to(it(out), "ethertype {} (0x{:04x}), ", wire::name(t), static_cast<std::uint16_t>(t));
+    if (first) {
+      // The first announcement carries the frame length.
+      out.resize(out.size() - 2);
+      fmt::format_to(it(out), ", length {}: ", frame.wire_len);
+    }
+    first = false;
+  };
+  EtherType type = h.ethertype();
+  ConstBytes rest = h.payload();
+  for (std::size_t tags = 0; wire::is_vlan_tpid(type); ++tags) {
+    auto tag = wire::vlan::Packet<>::checked(rest);
+    if (!tag || tags == eth::max_tags) {
+      out.append(std::string_view(" [|vlan]"));
+      return false;
+    }
+    announce(type);
+    if (show) wire::vlan::format(out, wire::vlan::Tag{type, tag->pcp(), tag->dei(), tag->vid()});
+    type = tag->next_type();
+    rest = tag->payload();
+  }
+  announce(type);
+  return true;
+}
+
+void format_arp(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
+  if (!d.arp) {
+    out.append(std::string_view(" [|arp]"));
+    return;
+  }
+  if (!link_shown) out.append(std::string_view("ARP, "));
+  arp::format(out, *d.arp, d.l3_wire_len);
+}
+
+/// IPv4 in tcpdump 4.99's order of checks: version, header length, missing
+/// bytes, total length, then the addresses and the payload.
+void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
+  if (!d.ip_fixed) {
+    out.append(std::string_view(" [|ip]"));
+    return;
+  }
+  const Ipv4Fixed& f = *d.ip_fixed;
+  if (f.version != 4) {
+    if (f.version == 6) {
+      out.append(std::string_view("IP6, wrong link-layer encapsulation (invalid)"));
+    } else {
+      fmt::format_to(it(out), "IP{} (invalid)", f.version);
+    }
+    return;
+  }
+  if (!link_shown) out.append(std::string_view("IP "));
+  if (!f.complete) {
+    out.append(std::string_view(" [|ip]"));
+    return;
+  }
+  if (f.header_len < ipv4::min_header_len) {
+    fmt::format_to(it(out), "bad-hlen {}", f.header_len);
+    return;
+  }
+  if (d.l3_wire_len < f.total_len) fmt::format_to(it(out), "truncated-ip - {} bytes missing! ", f.total_len - d.l3_wire_len);
+  if (f.total_len < f.header_len) {
+    fmt::format_to(it(out), "bad-len {}", f.total_len);
+    return;
+  }
+  // For the first fragment of TCP and UDP, tcpdump's transport printer
+  // names the addresses (with ports); it never runs on a header cut short.
+  const bool first_fragment = (f.flags_frag & ipv4::frag_offset_mask) == 0;
+  const bool transport_names = first_fragment && (f.protocol == ipv4::Protocol::tcp || f.protocol == ipv4::Protocol::udp);
+  if (d.ip || !transport_names) fmt::format_to(it(out), "{} > {}: ", f.src, f.dst);
   if (!d.ip) {
-    out.append(std::string_view("[|ip]"));
+    fmt::format_to(it(out), " [remaining caplen({}) < header length({})] [|ip]", d.l3.size(), f.header_len);
     return;
   }
   const Ipv4Layer& ip = *d.ip;
-  ipv4::format(out, ip.header);
   const auto proto = static_cast<unsigned>(ip.header.protocol());
   if (ip.header.frag_offset() != 0) {
-    // tcpdump: a later fragment has no transport header to show.
+    // A later fragment has no transport header to show.
     fmt::format_to(it(out), "ip-proto-{}", proto);
   } else if (ip.header.protocol() == ipv4::Protocol::icmp) {
-    if (ip.icmp) {
-      icmpv4::format(out, ip.icmp->packet.bytes(), ip.payload_len);
-    } else {
-      out.append(std::string_view("ICMP [|icmp]"));
-    }
+    icmpv4::format(out, ip.payload, ip.payload_len);
   } else {
-    fmt::format_to(it(out), "ip-proto-{} {}", proto, ip.payload_len);
+    fmt::format_to(it(out), " ip-proto-{} {}", proto, ip.payload_len);
   }
+  // tcpdump reports checksums only with -v; ersatz always marks damage.
   if (!ip.checksum_ok) {
-    fmt::format_to(it(out), " [bad ip cksum {:x} (->{:x})]", ip.header.checksum(), ip.header.compute_checksum());
+    fmt::format_to(it(out), " [bad ip cksum {:x} (->{:x})]", ip.header.checksum(),
+                   ip.header.compute_checksum());
   }
   if (ip.icmp && ip.icmp->checksum_ok == false) {
     const auto& p = ip.icmp->packet;
-    fmt::format_to(it(out), " [bad icmp cksum {:x} (->{:x})]", p.checksum(),
-                   wire::checksum::update(static_cast<std::uint16_t>(~wire::checksum::ones_sum(p.bytes())),
-                                          p.checksum(), 0));
+    fmt::format_to(it(out), " [bad icmp cksum {:x} (->{:x})]", p.checksum(), p.compute_checksum());
   }
 }
 
@@ -82,27 +161,26 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d) {
 void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d, const TextOptions& opts) {
   format_time_of_day(out, frame.ts);
   out.push_back(' ');
-  if (!d.eth) {
-    out.append(std::string_view("[|ether]"));
+  if (!d.eth_header) {
+    out.append(std::string_view(" [|ether]"));
     return;
   }
-  const EtherType type = d.eth->ethertype;
-  const bool known = type == EtherType::arp || type == EtherType::ipv4;
-  if (opts.link_header || !known) eth::format(out, *d.eth, frame.wire_len);
+  const EtherType type = d.eth ? d.eth->ethertype : EtherType{0};
+  const bool known = d.eth && (type == EtherType::arp || type == EtherType::ipv4);
+  // Like tcpdump, a frame whose payload cannot be shown gets its link header.
+  if (d.eth && !known && !opts.link_header) {
+    // tcpdump shows what it cannot decode by its link header, naming the
+    // innermost type and leaving the tags out.
+    fmt::format_to(it(out), "{} > {}, ethertype {} (0x{:04x}), length {}: ", d.eth->src, d.eth->dst,
+                   wire::name(type), static_cast<std::uint16_t>(type), frame.wire_len);
+    return;
+  }
+  const bool show_link = opts.link_header;
+  if (!format_link(out, frame, *d.eth_header, show_link)) return;
   if (type == EtherType::arp) {
-    if (!opts.link_header) out.append(std::string_view("ARP, "));
-    if (!d.arp) {
-      out.append(std::string_view("[|ARP]"));
-      return;
-    }
-    arp::format(out, *d.arp);
-    fmt::format_to(it(out), ", length {}", d.l3_wire_len);
+    format_arp(out, d, show_link);
   } else if (type == EtherType::ipv4) {
-    if (!opts.link_header) out.append(std::string_view("IP "));
-    format_ipv4(out, d);
-  } else {
-    // Only the link header can be shown; drop the separator's space.
-    if (out.size() > 0 && out[out.size() - 1] == ' ') out.resize(out.size() - 1);
+    format_ipv4(out, d, show_link);
   }
 }
 

@@ -54,27 +54,48 @@ void put_ip(fmt::memory_buffer& out, ConstBytes ip) {
 
 }  // namespace
 
-void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p) {
-  // Like tcpdump, only IPv4-over-anything with a hardware address can be
-  // spelled out; other forms get a summary of the header.
+/// tcpdump's names of ar$hrd values (print-arp.c).
+std::string_view hardware_name(std::uint16_t hrd) noexcept {
+  switch (hrd) {
+    case 1: return "Ethernet";
+    case 6: return "TokenRing";
+    case 7: return "ArcNet";
+    case 15: return "FrameRelay";
+    case 19: return "ATM (RFC 2225)";
+    case 23: return "Strip";
+    case 24: return "IEEE 1394";
+    case 32: return "InfiniBand";
+    default: return "";
+  }
+}
+
+void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p, std::size_t length) {
+  // Like tcpdump, only IPv4 over a link with addresses can be spelled out;
+  // other forms get a summary of the header.
   if (p.protocol_type() != EtherType::ipv4 || p.protocol_len() != 4 || p.hardware_len() == 0) {
     const auto hrd = static_cast<std::uint16_t>(p.hardware_type());
     const auto pro = static_cast<std::uint16_t>(p.protocol_type());
-    if (p.hardware_type() == Hardware::ethernet) {
-      fmt::format_to(out_it(out), "Ethernet (len {}), ", p.hardware_len());
+    if (const auto hw = hardware_name(hrd); !hw.empty()) {
+      fmt::format_to(out_it(out), "{} (len {}), ", hw, p.hardware_len());
     } else {
       fmt::format_to(out_it(out), "Unknown Hardware ({}) (len {}), ", hrd, p.hardware_len());
     }
-    if (p.protocol_type() == EtherType::ipv4) {
-      fmt::format_to(out_it(out), "IPv4 (len {})", p.protocol_len());
+    if (const auto proto = name(p.protocol_type()); proto != "Unknown") {
+      fmt::format_to(out_it(out), "{} (len {})", proto, p.protocol_len());
     } else {
       fmt::format_to(out_it(out), "Unknown Protocol (0x{:04x}) (len {})", pro, p.protocol_len());
     }
+    fmt::format_to(out_it(out), ", length {}", length);
     return;
   }
   const std::string_view op = name(p.operation());
-  if (op.empty()) {
-    fmt::format_to(out_it(out), "Unknown ({})", static_cast<std::uint16_t>(p.operation()));
+  if (op.empty() || p.operation() == Operation::nak) {
+    // tcpdump falls back to a hex dump here, without the length.
+    if (op.empty()) {
+      fmt::format_to(out_it(out), "Unknown ({}) ", static_cast<std::uint16_t>(p.operation()));
+    } else {
+      fmt::format_to(out_it(out), "{} ", op);
+    }
     return;
   }
   out.append(op);
@@ -119,6 +140,7 @@ void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p) {
     case Operation::nak:
       break;
   }
+  fmt::format_to(out_it(out), ", length {}", length);
 }
 
 }  // namespace ersatz::wire::arp

@@ -25,29 +25,75 @@ using Out = fmt::memory_buffer;
 
 auto it(Out& out) { return std::back_inserter(out); }
 
-/// Destination unreachable, worded as tcpdump's print-icmp.c does.
-void format_unreachable(Out& out, std::uint8_t code, const HeaderFields<ConstBytes>& h,
-                        const ipv4::Quote& q) {
+/// What tcpdump reads of a quoted datagram without validating it: the
+/// fields of its fixed header, and the port after its own IHL.
+struct QuotedFields {
+  ConstBytes data;
+  Ipv4Address dst() const noexcept { return Ipv4Address::from_bytes(data.subspan(16, 4)); }
+  unsigned protocol() const noexcept { return load_u8(data, 9); }
+  std::size_t header_len() const noexcept { return (load_u8(data, 0) & 0x0fU) * 4U; }
+  std::uint16_t dst_port() const noexcept { return load_be16(data, header_len() + 2); }
+};
+
+/// RFC 1256 router advertisement: entries of 8 bytes after the header.
+constexpr std::size_t ra_entry_len = 8;
+constexpr std::size_t quoted_dst_end = header_len + ipv4::min_header_len;
+
+/// How much of the message the text line reads. tcpdump prints each field
+/// only if it was captured and gives up on the whole message otherwise, so
+/// a message too short for its Packet view may still have a line (an
+/// unknown type needs only its type byte).
+std::size_t text_needs(ConstBytes m) noexcept {
+  if (m.size() < 2) return 2;
+  const std::uint8_t code = load_u8(m, field::code);
+  switch (Type{load_u8(m, field::type)}) {
+    case Type::echo_request:
+    case Type::echo_reply:
+    case Type::timestamp: return header_len;
+    case Type::timestamp_reply: return timestamp_len;
+    case Type::mask_reply: return mask_len;
+    case Type::param_problem: return code == 0 ? field::pointer + 1 : 2;
+    case Type::redirect:
+    case Type::time_exceeded: return quoted_dst_end;
+    case Type::dst_unreachable:
+      if (code != static_cast<std::uint8_t>(Unreachable::port) || m.size() < quoted_dst_end) return quoted_dst_end;
+      return std::max(quoted_dst_end, header_len + QuotedFields{m.subspan(header_len)}.header_len() + 4);
+    case Type::router_advert:
+      if (m.size() < header_len) return header_len;
+      return header_len + (load_u8(m, 5) == 2 ? load_u8(m, 4) * ra_entry_len : 0);
+    default: return 2;
+  }
+}
+
+/// Reads the fields of a message that text_needs() found captured.
+struct TextFields {
+  ConstBytes m;
+  Type type() const noexcept { return Type{load_u8(m, field::type)}; }
+  std::uint8_t code() const noexcept { return load_u8(m, field::code); }
+  std::uint16_t ident() const noexcept { return load_be16(m, field::ident.begin); }
+  std::uint16_t seq() const noexcept { return load_be16(m, field::seq.begin); }
+  std::uint16_t mtu() const noexcept { return load_be16(m, field::mtu.begin); }
+  std::uint8_t pointer() const noexcept { return load_u8(m, field::pointer); }
+  Ipv4Address gateway() const noexcept { return Ipv4Address::from_bytes(sub(m, field::gateway)); }
+  std::uint32_t word(Field f) const noexcept { return load_be32(m, f.begin); }
+  QuotedFields quote() const noexcept { return {m.subspan(header_len)}; }
+};
+
+void format_unreachable(Out& out, std::uint8_t code, const TextFields& h, QuotedFields q) {
   const Ipv4Address dst = q.dst();
   switch (static_cast<Unreachable>(code)) {
     case Unreachable::net: fmt::format_to(it(out), "net {} unreachable", dst); return;
     case Unreachable::host: fmt::format_to(it(out), "host {} unreachable", dst); return;
-    case Unreachable::protocol:
-      fmt::format_to(it(out), "{} protocol {} unreachable", dst, static_cast<unsigned>(q.protocol()));
-      return;
-    case Unreachable::port: {
-      // Both TCP and UDP put the destination port at offset 2; the quote
-      // view guarantees 8 bytes of the original data.
-      const std::uint16_t port = load_be16(q.payload(), 2);
-      switch (q.protocol()) {
-        case ipv4::Protocol::tcp: fmt::format_to(it(out), "{} tcp port {} unreachable", dst, port); return;
-        case ipv4::Protocol::udp: fmt::format_to(it(out), "{} udp port {} unreachable", dst, port); return;
+    case Unreachable::protocol: fmt::format_to(it(out), "{} protocol {} unreachable", dst, q.protocol()); return;
+    case Unreachable::port:
+      // TCP and UDP both put the destination port at offset 2.
+      switch (static_cast<ipv4::Protocol>(q.protocol())) {
+        case ipv4::Protocol::tcp: fmt::format_to(it(out), "{} tcp port {} unreachable", dst, q.dst_port()); return;
+        case ipv4::Protocol::udp: fmt::format_to(it(out), "{} udp port {} unreachable", dst, q.dst_port()); return;
         default:
-          fmt::format_to(it(out), "{} protocol {} port {} unreachable", dst,
-                         static_cast<unsigned>(q.protocol()), port);
+          fmt::format_to(it(out), "{} protocol {} port {} unreachable", dst, q.protocol(), q.dst_port());
           return;
       }
-    }
     case Unreachable::frag_needed:
       if (h.mtu() != 0) {
         fmt::format_to(it(out), "{} unreachable - need to frag (mtu {})", dst, h.mtu());
@@ -84,7 +130,7 @@ void format_unreachable(Out& out, std::uint8_t code, const HeaderFields<ConstByt
   fmt::format_to(it(out), "{} unreachable - #{}", dst, code);
 }
 
-void format_redirect(Out& out, std::uint8_t code, const HeaderFields<ConstBytes>& h, const ipv4::Quote& q) {
+void format_redirect(Out& out, std::uint8_t code, const TextFields& h, QuotedFields q) {
   switch (static_cast<Redirect>(code)) {
     case Redirect::net: fmt::format_to(it(out), "redirect {} to net {}", q.dst(), h.gateway()); return;
     case Redirect::host: fmt::format_to(it(out), "redirect {} to host {}", q.dst(), h.gateway()); return;
@@ -98,84 +144,93 @@ void format_redirect(Out& out, std::uint8_t code, const HeaderFields<ConstBytes>
   fmt::format_to(it(out), "redirect-#{} {} to {}", code, q.dst(), h.gateway());
 }
 
-/// RFC 792 timestamps are milliseconds since midnight UT.
+/// RFC 792 timestamps are milliseconds since midnight UT; like tcpdump, the
+/// hours are not wrapped at 24.
 void format_ms(Out& out, std::uint32_t ms) {
   const std::uint32_t sec = ms / 1000;
   fmt::format_to(it(out), "{:02}:{:02}:{:02}.{:03}", sec / 3600, sec / 60 % 60, sec % 60, ms % 1000);
 }
 
-/// The error messages need the quoted datagram; false when it is damaged.
-bool format_error(Out& out, const Packet<ConstBytes>& p) {
-  auto q = p.quote();
-  if (!q) return false;
+void format_router_advert(Out& out, const TextFields& p) {
+  const unsigned lifetime = p.mtu();  // bytes 6-7, where frag-needed keeps the MTU
+  const std::size_t count = load_u8(p.m, 4);
+  const std::size_t words = load_u8(p.m, 5);
+  out.append(std::string_view("router advertisement lifetime "));
+  if (lifetime < 60) {
+    fmt::format_to(it(out), "{}", lifetime);
+  } else if (lifetime < 3600) {
+    fmt::format_to(it(out), "{}:{:02}", lifetime / 60, lifetime % 60);
+  } else {
+    fmt::format_to(it(out), "{}:{:02}:{:02}", lifetime / 3600, lifetime % 3600 / 60, lifetime % 60);
+  }
+  fmt::format_to(it(out), " {}:", count);
+  if (words != 2) {
+    fmt::format_to(it(out), " [size {}]", words);
+    return;
+  }
+  const ConstBytes d = p.m.subspan(header_len);
+  for (std::size_t i = 0; i < count; ++i) {
+    fmt::format_to(it(out), " {{{} {}}}", Ipv4Address::from_bytes(d.subspan(i * ra_entry_len, 4)),
+                   load_be32(d, i * ra_entry_len + 4));
+  }
+}
+
+void format_body(Out& out, const TextFields& p) {
+  const QuotedFields q = p.quote();
   switch (p.type()) {
-    case Type::dst_unreachable: format_unreachable(out, p.code(), p, *q); break;
-    case Type::redirect: format_redirect(out, p.code(), p, *q); break;
-    case Type::source_quench: out.append(std::string_view("source quench")); break;
+    case Type::echo_request:
+    case Type::echo_reply:
+      fmt::format_to(it(out), "echo {}, id {}, seq {}", p.type() == Type::echo_request ? "request" : "reply",
+                     p.ident(), p.seq());
+      return;
+    case Type::dst_unreachable: format_unreachable(out, p.code(), p, q); return;
+    case Type::redirect: format_redirect(out, p.code(), p, q); return;
+    case Type::source_quench: out.append(std::string_view("source quench")); return;
     case Type::time_exceeded:
-      if (p.code() == 0) {
+      if (p.code() == static_cast<std::uint8_t>(TimeExceeded::ttl)) {
         out.append(std::string_view("time exceeded in-transit"));
-      } else if (p.code() == 1) {
+      } else if (p.code() == static_cast<std::uint8_t>(TimeExceeded::reassembly)) {
         out.append(std::string_view("ip reassembly time exceeded"));
       } else {
         fmt::format_to(it(out), "time exceeded-#{}", p.code());
       }
-      break;
+      return;
     case Type::param_problem:
       if (p.code() != 0) {
         fmt::format_to(it(out), "parameter problem - code {}", p.code());
       } else {
         fmt::format_to(it(out), "parameter problem - octet {}", p.pointer());
       }
-      break;
-    default: break;
+      return;
+    case Type::timestamp: fmt::format_to(it(out), "time stamp query id {} seq {}", p.ident(), p.seq()); return;
+    case Type::timestamp_reply:
+      fmt::format_to(it(out), "time stamp reply id {} seq {}: org ", p.ident(), p.seq());
+      format_ms(out, p.word(field::originate));
+      out.append(std::string_view(", recv "));
+      format_ms(out, p.word(field::receive));
+      out.append(std::string_view(", xmit "));
+      format_ms(out, p.word(field::transmit));
+      return;
+    case Type::info_request: out.append(std::string_view("information request")); return;
+    case Type::info_reply: out.append(std::string_view("information reply")); return;
+    case Type::mask_request: out.append(std::string_view("address mask request")); return;
+    case Type::mask_reply: fmt::format_to(it(out), "address mask is 0x{:08x}", p.word(field::mask)); return;
+    case Type::router_solicit: out.append(std::string_view("router solicitation")); return;
+    case Type::router_advert: format_router_advert(out, p); return;
   }
-  return true;
+  fmt::format_to(it(out), "type-#{}", static_cast<unsigned>(p.type()));
 }
 
 }  // namespace
 
 void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length) {
-  auto p = Packet<ConstBytes>::checked(message);
-  out.append(std::string_view("ICMP "));
-  if (!p) {
-    out.append(std::string_view("[|icmp]"));
+  // One check up front covers every field the line reads.
+  if (message.size() < text_needs(message)) {
+    out.append(std::string_view(" [|icmp]"));
     return;
   }
-  switch (p->type()) {
-    case Type::echo_request:
-    case Type::echo_reply:
-      fmt::format_to(it(out), "echo {}, id {}, seq {}", p->type() == Type::echo_request ? "request" : "reply",
-                     p->ident(), p->seq());
-      break;
-    case Type::timestamp:
-      fmt::format_to(it(out), "time stamp query id {} seq {}", p->ident(), p->seq());
-      break;
-    case Type::timestamp_reply:
-      fmt::format_to(it(out), "time stamp reply id {} seq {}: org ", p->ident(), p->seq());
-      format_ms(out, p->originate());
-      out.append(std::string_view(", recv "));
-      format_ms(out, p->receive());
-      out.append(std::string_view(", xmit "));
-      format_ms(out, p->transmit());
-      break;
-    case Type::info_request: out.append(std::string_view("information request")); break;
-    case Type::info_reply: out.append(std::string_view("information reply")); break;
-    case Type::mask_request: out.append(std::string_view("address mask request")); break;
-    case Type::mask_reply: fmt::format_to(it(out), "address mask is 0x{:08x}", p->mask()); break;
-    case Type::router_solicit: out.append(std::string_view("router solicitation")); break;
-    case Type::router_advert: out.append(std::string_view("router advertisement")); break;
-    default:
-      if (is_error(p->type())) {
-        if (!format_error(out, *p)) {
-          out.append(std::string_view("[|icmp]"));
-          return;
-        }
-      } else {
-        fmt::format_to(it(out), "type-#{}", static_cast<unsigned>(p->type()));
-      }
-      break;
-  }
+  out.append(std::string_view("ICMP "));
+  format_body(out, TextFields{message});
   fmt::format_to(it(out), ", length {}", length);
 }
 

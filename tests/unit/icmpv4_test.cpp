@@ -116,7 +116,7 @@ TEST(Icmpv4, HostileQuotes) {
   ihl15[0] = std::byte{0x4f};
   Bytes msg = make_error(icmpv4::Type::dst_unreachable, 3, 0, ihl15);
   EXPECT_EQ(icmpv4::Packet<>::checked(cb(msg))->quote().error(), Error::truncated);
-  EXPECT_EQ(text(cb(msg)), "ICMP [|icmp]");
+  EXPECT_EQ(text(cb(msg)), " [|icmp]");
 
   for (std::uint8_t ihl = 0; ihl < 5; ++ihl) {
     Bytes low = quoted_echo(1, 1);

@@ -46,13 +46,31 @@ struct Ipv4Layer {
   std::optional<IcmpLayer> icmp;
 };
 
+/// The fixed 20 bytes of an IPv4 header, read before its IHL is trusted,
+/// so that a damaged header can still be described. Only the version is
+/// known when fewer than 20 bytes were captured.
+struct Ipv4Fixed {
+  std::uint8_t version = 0;
+  bool complete = false;  ///< all 20 bytes captured; the fields below are set
+  std::size_t header_len = 0;
+  std::uint16_t total_len = 0;
+  wire::ipv4::Protocol protocol{0};
+  std::uint16_t flags_frag = 0;
+  wire::Ipv4Address src;
+  wire::Ipv4Address dst;
+};
+
 /// What could be read of one Ethernet frame.
 struct Dissection {
+  /// The 14-byte header, when captured.
+  std::optional<wire::ethernet::Packet<>> eth_header;
+  /// The header with its VLAN tags, when they were all captured.
   std::optional<wire::ethernet::Repr> eth;
   /// The bytes after the Ethernet header and tags, and their wire length.
   ConstBytes l3;
   std::size_t l3_wire_len = 0;
   std::optional<wire::arp::Packet<>> arp;
+  std::optional<Ipv4Fixed> ip_fixed;
   std::optional<Ipv4Layer> ip;
   /// Empty when every layer present was read; else "LAYER: reason".
   std::string_view malformed;

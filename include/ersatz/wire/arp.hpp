@@ -117,9 +117,10 @@ struct Repr {
 /// tcpdump's words for an operation ("Request", "Reverse Reply"), or "".
 std::string_view name(Operation op) noexcept;
 
-/// tcpdump -nn: "Request who-has 198.18.0.2 tell 198.18.0.1", "Reply
-/// 198.18.0.2 is-at aa:..", or the hardware/protocol summary of a form it
-/// cannot read. Without the leading "ARP, " and the trailing length.
-void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p);
+/// tcpdump -nn: "Request who-has 198.18.0.2 tell 198.18.0.1, length 28",
+/// "Reply 198.18.0.2 is-at aa:.., length 28", or the hardware/protocol
+/// summary of a form it cannot spell out. `length` is what followed the
+/// link header on the wire. Without the leading "ARP, ".
+void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p, std::size_t length);
 
 }  // namespace ersatz::wire::arp

@@ -163,6 +163,11 @@ class Packet : public HeaderFields<S> {
   S data() const noexcept { return this->buf_.subspan(header_len); }
   S bytes() const noexcept { return this->buf_; }
   bool verify_checksum() const noexcept { return checksum::verify(this->buf_); }
+  /// The checksum the message should carry (RFC 1624 eqn. 3 takes the
+  /// stored value back out of the sum).
+  std::uint16_t compute_checksum() const noexcept {
+    return checksum::update(static_cast<std::uint16_t>(~checksum::ones_sum(this->buf_)), this->checksum(), 0);
+  }
   /// Timestamps (RFC 792 p.16), milliseconds since midnight UT. Only for
   /// the timestamp types, whose length check_len guaranteed.
   std::uint32_t originate() const noexcept { return load_be32(this->buf_, field::originate.begin); }
@@ -238,7 +243,8 @@ struct Repr {
 /// tcpdump -nn: "ICMP echo request, id 1, seq 2, length 64",
 /// "ICMP 198.18.1.2 udp port 33434 unreachable, length 36", ... `message` is
 /// what was captured of the ICMP message and `length` its length on the
-/// wire. A cut-short message ends with " [|icmp]".
+/// wire. A message cut short of what the line needs prints only tcpdump's
+/// marker, " [|icmp]".
 void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length);
 
 }  // namespace ersatz::wire::icmpv4
