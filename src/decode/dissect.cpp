@@ -6,8 +6,8 @@ namespace eth = wire::ethernet;
 namespace ipv4 = wire::ipv4;
 namespace icmpv4 = wire::icmpv4;
 namespace arp = wire::arp;
-using wire::EtherType;
 using wire::Error;
+using wire::EtherType;
 
 namespace {
 
@@ -67,13 +67,17 @@ void dissect_icmp(Ipv4Layer& ip, std::string_view& malformed) noexcept {
 void dissect_ipv4(Dissection& d) noexcept {
   namespace f = ipv4::field;
   if (d.l3.size() >= ipv4::min_header_len) {
-    d.ip_fixed = Ipv4Fixed{static_cast<std::uint8_t>(load_u8(d.l3, f::ver_ihl) >> 4), true,
-                           (load_u8(d.l3, f::ver_ihl) & 0x0fU) * 4U, load_be16(d.l3, f::total_len.begin),
-                           ipv4::Protocol{load_u8(d.l3, f::protocol)}, load_be16(d.l3, f::flags_frag.begin),
+    d.ip_fixed = Ipv4Fixed{static_cast<std::uint8_t>(load_u8(d.l3, f::ver_ihl) >> 4),
+                           true,
+                           (load_u8(d.l3, f::ver_ihl) & 0x0fU) * 4U,
+                           load_be16(d.l3, f::total_len.begin),
+                           ipv4::Protocol{load_u8(d.l3, f::protocol)},
+                           load_be16(d.l3, f::flags_frag.begin),
                            wire::Ipv4Address::from_bytes(sub(d.l3, f::src)),
                            wire::Ipv4Address::from_bytes(sub(d.l3, f::dst))};
   } else if (!d.l3.empty()) {
-    d.ip_fixed = Ipv4Fixed{static_cast<std::uint8_t>(load_u8(d.l3, f::ver_ihl) >> 4), false, 0, 0, {}, 0, {}, {}};
+    d.ip_fixed = Ipv4Fixed{
+        static_cast<std::uint8_t>(load_u8(d.l3, f::ver_ihl) >> 4), false, 0, 0, {}, 0, {}, {}};
   }
   auto h = ipv4::Header<>::checked(d.l3);
   if (!h) {

@@ -30,8 +30,8 @@ void format_time_of_day(fmt::memory_buffer& out, Timestamp ts) {
     const std::time_t t = static_cast<std::time_t>(ts.sec);
     std::tm tm{};
     localtime_r(&t, &tm);
-    fmt::format_to_n(clock_cache.text, sizeof clock_cache.text, "{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min,
-                     tm.tm_sec);
+    fmt::format_to_n(clock_cache.text, sizeof clock_cache.text, "{:02}:{:02}:{:02}", tm.tm_hour,
+                     tm.tm_min, tm.tm_sec);
     clock_cache.sec = ts.sec;
   }
   out.append(std::string_view(clock_cache.text, 8));
@@ -62,7 +62,8 @@ bool format_link(fmt::memory_buffer& out, const Frame& frame, const eth::Packet<
   bool first = true;
   auto announce = [&](EtherType t) {
     if (!show) return;
-    fmt::format_to(it(out), "ethertype {} (0x{:04x}), ", wire::name(t), static_cast<std::uint16_t>(t));
+    fmt::format_to(it(out), "ethertype {} (0x{:04x}), ", wire::name(t),
+                   static_cast<std::uint16_t>(t));
     if (first) {
       // The first announcement carries the frame length.
       out.resize(out.size() - 2);
@@ -121,7 +122,8 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
     fmt::format_to(it(out), "bad-hlen {}", f.header_len);
     return;
   }
-  if (d.l3_wire_len < f.total_len) fmt::format_to(it(out), "truncated-ip - {} bytes missing! ", f.total_len - d.l3_wire_len);
+  if (d.l3_wire_len < f.total_len)
+    fmt::format_to(it(out), "truncated-ip - {} bytes missing! ", f.total_len - d.l3_wire_len);
   if (f.total_len < f.header_len) {
     fmt::format_to(it(out), "bad-len {}", f.total_len);
     return;
@@ -129,10 +131,12 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
   // For the first fragment of TCP and UDP, tcpdump's transport printer
   // names the addresses (with ports); it never runs on a header cut short.
   const bool first_fragment = (f.flags_frag & ipv4::frag_offset_mask) == 0;
-  const bool transport_names = first_fragment && (f.protocol == ipv4::Protocol::tcp || f.protocol == ipv4::Protocol::udp);
+  const bool transport_names =
+      first_fragment && (f.protocol == ipv4::Protocol::tcp || f.protocol == ipv4::Protocol::udp);
   if (d.ip || !transport_names) fmt::format_to(it(out), "{} > {}: ", f.src, f.dst);
   if (!d.ip) {
-    fmt::format_to(it(out), " [remaining caplen({}) < header length({})] [|ip]", d.l3.size(), f.header_len);
+    fmt::format_to(it(out), " [remaining caplen({}) < header length({})] [|ip]", d.l3.size(),
+                   f.header_len);
     return;
   }
   const Ipv4Layer& ip = *d.ip;
@@ -158,7 +162,8 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
 
 }  // namespace
 
-void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d, const TextOptions& opts) {
+void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
+                 const TextOptions& opts) {
   format_time_of_day(out, frame.ts);
   out.push_back(' ');
   if (!d.eth_header) {
@@ -255,10 +260,12 @@ void json_eth(JsonObject& j, const eth::Repr& e) {
     j.num("vlan.priority", e.tags[0].pcp);
   } else if (e.tag_count > 1) {
     auto& ids = j.raw("vlan.id");
-    for (std::size_t i = 0; i < e.tag_count; ++i) fmt::format_to(it(ids), "{}{}", i ? "," : "[", e.tags[i].vid);
+    for (std::size_t i = 0; i < e.tag_count; ++i)
+      fmt::format_to(it(ids), "{}{}", i ? "," : "[", e.tags[i].vid);
     ids.push_back(']');
     auto& prios = j.raw("vlan.priority");
-    for (std::size_t i = 0; i < e.tag_count; ++i) fmt::format_to(it(prios), "{}{}", i ? "," : "[", e.tags[i].pcp);
+    for (std::size_t i = 0; i < e.tag_count; ++i)
+      fmt::format_to(it(prios), "{}{}", i ? "," : "[", e.tags[i].pcp);
     prios.push_back(']');
   }
 }
@@ -267,7 +274,8 @@ void json_arp(JsonObject& j, const arp::Packet<>& a) {
   j.num("arp.opcode", static_cast<std::uint16_t>(a.operation()));
   // Wireshark names the address fields only for the forms it knows.
   const bool mac = a.hardware_len() == wire::MacAddress::size;
-  const bool ip = a.protocol_type() == EtherType::ipv4 && a.protocol_len() == wire::Ipv4Address::size;
+  const bool ip =
+      a.protocol_type() == EtherType::ipv4 && a.protocol_len() == wire::Ipv4Address::size;
   if (mac) j.addr("arp.src.hw_mac", wire::MacAddress::from_bytes(a.sha()));
   if (ip) j.addr("arp.src.proto_ipv4", wire::Ipv4Address::from_bytes(a.spa()));
   if (mac) j.addr("arp.dst.hw_mac", wire::MacAddress::from_bytes(a.tha()));
@@ -297,7 +305,8 @@ void json_icmp(JsonObject& j, const IcmpLayer& icmp) {
     j.num("icmp.ident", p.ident());
     j.num("icmp.seq", p.seq());
   }
-  if (p.type() == icmpv4::Type::dst_unreachable && p.code() == static_cast<std::uint8_t>(icmpv4::Unreachable::frag_needed)) {
+  if (p.type() == icmpv4::Type::dst_unreachable &&
+      p.code() == static_cast<std::uint8_t>(icmpv4::Unreachable::frag_needed)) {
     j.num("icmp.mtu", p.mtu());
   }
   if (p.type() == icmpv4::Type::redirect) j.addr("icmp.redir_gw", p.gateway());

@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 
 namespace ersatz::link {
 namespace {
@@ -23,7 +23,8 @@ class PcapCategory final : public std::error_category {
   std::string message(int ev) const override {
     switch (static_cast<PcapError>(ev)) {
       case PcapError::bad_magic: return "not a pcap file (bad magic number)";
-      case PcapError::pcapng: return "pcapng files are not supported; convert with 'editcap -F pcap'";
+      case PcapError::pcapng:
+        return "pcapng files are not supported; convert with 'editcap -F pcap'";
       case PcapError::bad_version: return "unsupported pcap version";
       case PcapError::truncated_file_header: return "file header is truncated";
       case PcapError::truncated_record: return "record is truncated";
@@ -224,11 +225,15 @@ std::string describe(const PcapReader& reader, const std::error_code& ec) {
 
 // ---------------------------------------------------------------- writer
 
-PcapWriter::PcapWriter(int fd, bool owned, bool nanosecond) : fd_(fd), owned_(owned), nanosecond_(nanosecond) {
+PcapWriter::PcapWriter(int fd, bool owned, bool nanosecond)
+    : fd_(fd), owned_(owned), nanosecond_(nanosecond) {
   buf_.reserve(1U << 16);
 }
 PcapWriter::PcapWriter(PcapWriter&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), owned_(o.owned_), nanosecond_(o.nanosecond_), buf_(std::move(o.buf_)) {}
+    : fd_(std::exchange(o.fd_, -1)),
+      owned_(o.owned_),
+      nanosecond_(o.nanosecond_),
+      buf_(std::move(o.buf_)) {}
 PcapWriter& PcapWriter::operator=(PcapWriter&& o) noexcept {
   if (this != &o) {
     (void)flush();
@@ -256,7 +261,8 @@ void put_le16(std::vector<std::byte>& b, std::uint16_t v) {
 }
 }  // namespace
 
-Result<PcapWriter> PcapWriter::create(const std::string& path, bool nanosecond, std::uint32_t linktype) {
+Result<PcapWriter> PcapWriter::create(const std::string& path, bool nanosecond,
+                                      std::uint32_t linktype) {
   int fd = 1;
   const bool is_stdout = path == "-";
   if (!is_stdout) {
@@ -276,7 +282,8 @@ Result<PcapWriter> PcapWriter::create(const std::string& path, bool nanosecond, 
   return w;
 }
 
-Result<void> PcapWriter::write(Timestamp ts, ConstBytes frame, std::optional<std::uint32_t> wire_len) {
+Result<void> PcapWriter::write(Timestamp ts, ConstBytes frame,
+                               std::optional<std::uint32_t> wire_len) {
   if (frame.size() > max_snaplen) return fail(PcapError::frame_too_large);
   const auto caplen = static_cast<std::uint32_t>(frame.size());
   put_le32(buf_, static_cast<std::uint32_t>(ts.sec));

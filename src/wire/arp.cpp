@@ -1,5 +1,7 @@
 #include "ersatz/wire/arp.hpp"
 
+#include <cassert>
+
 namespace ersatz::wire::arp {
 
 Result<Repr> Repr::parse(const Packet<ConstBytes>& p) noexcept {
@@ -9,6 +11,7 @@ Result<Repr> Repr::parse(const Packet<ConstBytes>& p) noexcept {
 }
 
 void Repr::emit(MutBytes buf) const noexcept {
+  assert(buf.size() == buffer_len());
   auto p = Packet<MutBytes>::unchecked(buf);
   p.set_header(Hardware::ethernet, EtherType::ipv4, MacAddress::size, Ipv4Address::size);
   p.set_operation(operation);
@@ -137,8 +140,7 @@ void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p, std::size_t le
       out.append(std::string_view(" at "));
       put_ip(out, p.spa());
       break;
-    case Operation::nak:
-      break;
+    case Operation::nak: break;
   }
   fmt::format_to(out_it(out), ", length {}", length);
 }

@@ -1,5 +1,7 @@
 #include "ersatz/wire/ethernet.hpp"
 
+#include <cassert>
+
 #include <algorithm>
 
 namespace ersatz::wire {
@@ -39,6 +41,7 @@ Result<Repr> Repr::parse(const Packet<ConstBytes>& packet) noexcept {
 }
 
 void Repr::emit(MutBytes frame, std::size_t payload_len) const noexcept {
+  assert(frame.size() == buffer_len(payload_len));
   auto eth = Packet<MutBytes>::unchecked(frame);
   eth.set_dst(dst);
   eth.set_src(src);
@@ -53,7 +56,8 @@ void Repr::emit(MutBytes frame, std::size_t payload_len) const noexcept {
   // IEEE 802.3 §4.2.3.3: short frames are padded; the padding must not leak
   // whatever the buffer held before.
   const std::size_t used = header_len() + payload_len;
-  if (used < frame.size()) std::fill(frame.begin() + static_cast<std::ptrdiff_t>(used), frame.end(), std::byte{0});
+  if (used < frame.size())
+    std::fill(frame.begin() + static_cast<std::ptrdiff_t>(used), frame.end(), std::byte{0});
 }
 
 }  // namespace ethernet
@@ -63,8 +67,8 @@ namespace ersatz::wire::ethernet {
 
 void format(fmt::memory_buffer& out, const Repr& r, std::size_t wire_len) {
   const EtherType outer = r.tag_count ? r.tags[0].tpid : r.ethertype;
-  fmt::format_to(std::back_inserter(out), "{} > {}, ethertype {} (0x{:04x}), length {}: ", r.src, r.dst,
-                 name(outer), static_cast<std::uint16_t>(outer), wire_len);
+  fmt::format_to(std::back_inserter(out), "{} > {}, ethertype {} (0x{:04x}), length {}: ", r.src,
+                 r.dst, name(outer), static_cast<std::uint16_t>(outer), wire_len);
   for (std::size_t i = 0; i < r.tag_count; ++i) {
     const EtherType inner = i + 1 < r.tag_count ? r.tags[i + 1].tpid : r.ethertype;
     vlan::format(out, r.tags[i]);

@@ -1,5 +1,7 @@
 #include "ersatz/wire/icmpv4.hpp"
 
+#include <cassert>
+
 #include <algorithm>
 #include <string_view>
 
@@ -11,6 +13,7 @@ Result<Repr> Repr::parse(const Packet<ConstBytes>& p, ipv4::Verify verify) noexc
 }
 
 void Repr::emit(MutBytes buf) const noexcept {
+  assert(buf.size() == buffer_len());
   store_u8(buf, field::type, static_cast<std::uint8_t>(type));
   store_u8(buf, field::code, code);
   store_be32(buf, field::rest.begin, rest);
@@ -56,8 +59,10 @@ std::size_t text_needs(ConstBytes m) noexcept {
     case Type::redirect:
     case Type::time_exceeded: return quoted_dst_end;
     case Type::dst_unreachable:
-      if (code != static_cast<std::uint8_t>(Unreachable::port) || m.size() < quoted_dst_end) return quoted_dst_end;
-      return std::max(quoted_dst_end, header_len + QuotedFields{m.subspan(header_len)}.header_len() + 4);
+      if (code != static_cast<std::uint8_t>(Unreachable::port) || m.size() < quoted_dst_end)
+        return quoted_dst_end;
+      return std::max(quoted_dst_end,
+                      header_len + QuotedFields{m.subspan(header_len)}.header_len() + 4);
     case Type::router_advert:
       if (m.size() < header_len) return header_len;
       return header_len + (load_u8(m, 5) == 2 ? load_u8(m, 4) * ra_entry_len : 0);
@@ -84,14 +89,21 @@ void format_unreachable(Out& out, std::uint8_t code, const TextFields& h, Quoted
   switch (static_cast<Unreachable>(code)) {
     case Unreachable::net: fmt::format_to(it(out), "net {} unreachable", dst); return;
     case Unreachable::host: fmt::format_to(it(out), "host {} unreachable", dst); return;
-    case Unreachable::protocol: fmt::format_to(it(out), "{} protocol {} unreachable", dst, q.protocol()); return;
+    case Unreachable::protocol:
+      fmt::format_to(it(out), "{} protocol {} unreachable", dst, q.protocol());
+      return;
     case Unreachable::port:
       // TCP and UDP both put the destination port at offset 2.
       switch (static_cast<ipv4::Protocol>(q.protocol())) {
-        case ipv4::Protocol::tcp: fmt::format_to(it(out), "{} tcp port {} unreachable", dst, q.dst_port()); return;
-        case ipv4::Protocol::udp: fmt::format_to(it(out), "{} udp port {} unreachable", dst, q.dst_port()); return;
+        case ipv4::Protocol::tcp:
+          fmt::format_to(it(out), "{} tcp port {} unreachable", dst, q.dst_port());
+          return;
+        case ipv4::Protocol::udp:
+          fmt::format_to(it(out), "{} udp port {} unreachable", dst, q.dst_port());
+          return;
         default:
-          fmt::format_to(it(out), "{} protocol {} port {} unreachable", dst, q.protocol(), q.dst_port());
+          fmt::format_to(it(out), "{} protocol {} port {} unreachable", dst, q.protocol(),
+                         q.dst_port());
           return;
       }
     case Unreachable::frag_needed:
@@ -104,8 +116,12 @@ void format_unreachable(Out& out, std::uint8_t code, const TextFields& h, Quoted
     case Unreachable::src_route_failed:
       fmt::format_to(it(out), "{} unreachable - source route failed", dst);
       return;
-    case Unreachable::net_unknown: fmt::format_to(it(out), "net {} unreachable - unknown", dst); return;
-    case Unreachable::host_unknown: fmt::format_to(it(out), "host {} unreachable - unknown", dst); return;
+    case Unreachable::net_unknown:
+      fmt::format_to(it(out), "net {} unreachable - unknown", dst);
+      return;
+    case Unreachable::host_unknown:
+      fmt::format_to(it(out), "host {} unreachable - unknown", dst);
+      return;
     case Unreachable::host_isolated:
       fmt::format_to(it(out), "{} unreachable - source host isolated", dst);
       return;
@@ -115,8 +131,12 @@ void format_unreachable(Out& out, std::uint8_t code, const TextFields& h, Quoted
     case Unreachable::host_prohibited:
       fmt::format_to(it(out), "host {} unreachable - admin prohibited", dst);
       return;
-    case Unreachable::net_tos: fmt::format_to(it(out), "net {} unreachable - tos prohibited", dst); return;
-    case Unreachable::host_tos: fmt::format_to(it(out), "host {} unreachable - tos prohibited", dst); return;
+    case Unreachable::net_tos:
+      fmt::format_to(it(out), "net {} unreachable - tos prohibited", dst);
+      return;
+    case Unreachable::host_tos:
+      fmt::format_to(it(out), "host {} unreachable - tos prohibited", dst);
+      return;
     case Unreachable::comm_prohibited:
       fmt::format_to(it(out), "host {} unreachable - admin prohibited filter", dst);
       return;
@@ -132,8 +152,12 @@ void format_unreachable(Out& out, std::uint8_t code, const TextFields& h, Quoted
 
 void format_redirect(Out& out, std::uint8_t code, const TextFields& h, QuotedFields q) {
   switch (static_cast<Redirect>(code)) {
-    case Redirect::net: fmt::format_to(it(out), "redirect {} to net {}", q.dst(), h.gateway()); return;
-    case Redirect::host: fmt::format_to(it(out), "redirect {} to host {}", q.dst(), h.gateway()); return;
+    case Redirect::net:
+      fmt::format_to(it(out), "redirect {} to net {}", q.dst(), h.gateway());
+      return;
+    case Redirect::host:
+      fmt::format_to(it(out), "redirect {} to host {}", q.dst(), h.gateway());
+      return;
     case Redirect::tos_net:
       fmt::format_to(it(out), "redirect-tos {} to net {}", q.dst(), h.gateway());
       return;
@@ -148,7 +172,8 @@ void format_redirect(Out& out, std::uint8_t code, const TextFields& h, QuotedFie
 /// hours are not wrapped at 24.
 void format_ms(Out& out, std::uint32_t ms) {
   const std::uint32_t sec = ms / 1000;
-  fmt::format_to(it(out), "{:02}:{:02}:{:02}.{:03}", sec / 3600, sec / 60 % 60, sec % 60, ms % 1000);
+  fmt::format_to(it(out), "{:02}:{:02}:{:02}.{:03}", sec / 3600, sec / 60 % 60, sec % 60,
+                 ms % 1000);
 }
 
 void format_router_advert(Out& out, const TextFields& p) {
@@ -180,8 +205,8 @@ void format_body(Out& out, const TextFields& p) {
   switch (p.type()) {
     case Type::echo_request:
     case Type::echo_reply:
-      fmt::format_to(it(out), "echo {}, id {}, seq {}", p.type() == Type::echo_request ? "request" : "reply",
-                     p.ident(), p.seq());
+      fmt::format_to(it(out), "echo {}, id {}, seq {}",
+                     p.type() == Type::echo_request ? "request" : "reply", p.ident(), p.seq());
       return;
     case Type::dst_unreachable: format_unreachable(out, p.code(), p, q); return;
     case Type::redirect: format_redirect(out, p.code(), p, q); return;
@@ -202,7 +227,9 @@ void format_body(Out& out, const TextFields& p) {
         fmt::format_to(it(out), "parameter problem - octet {}", p.pointer());
       }
       return;
-    case Type::timestamp: fmt::format_to(it(out), "time stamp query id {} seq {}", p.ident(), p.seq()); return;
+    case Type::timestamp:
+      fmt::format_to(it(out), "time stamp query id {} seq {}", p.ident(), p.seq());
+      return;
     case Type::timestamp_reply:
       fmt::format_to(it(out), "time stamp reply id {} seq {}: org ", p.ident(), p.seq());
       format_ms(out, p.word(field::originate));
@@ -214,7 +241,9 @@ void format_body(Out& out, const TextFields& p) {
     case Type::info_request: out.append(std::string_view("information request")); return;
     case Type::info_reply: out.append(std::string_view("information reply")); return;
     case Type::mask_request: out.append(std::string_view("address mask request")); return;
-    case Type::mask_reply: fmt::format_to(it(out), "address mask is 0x{:08x}", p.word(field::mask)); return;
+    case Type::mask_reply:
+      fmt::format_to(it(out), "address mask is 0x{:08x}", p.word(field::mask));
+      return;
     case Type::router_solicit: out.append(std::string_view("router solicitation")); return;
     case Type::router_advert: format_router_advert(out, p); return;
   }

@@ -1,5 +1,7 @@
 #include "ersatz/wire/ipv4.hpp"
 
+#include <cassert>
+
 #include <algorithm>
 
 namespace ersatz::wire::ipv4 {
@@ -52,15 +54,15 @@ Result<Repr> Repr::parse(const Packet<ConstBytes>& p, Verify verify) noexcept {
 }
 
 void Repr::emit(MutBytes buf) const noexcept {
+  assert(buf.size() == buffer_len() && options.size() <= max_options_len && frag_offset % 8 == 0);
   const std::size_t hlen = header_len();
   store_u8(buf, field::ver_ihl, static_cast<std::uint8_t>(0x40U | (hlen / 4)));
   store_u8(buf, field::tos, tos);
   store_be16(buf, field::total_len.begin, static_cast<std::uint16_t>(hlen + payload_len));
   store_be16(buf, field::ident.begin, ident);
-  const auto flags = static_cast<std::uint16_t>((reserved_flag ? flag_reserved : 0U) |
-                                                (dont_fragment ? flag_df : 0U) |
-                                                (more_fragments ? flag_mf : 0U) |
-                                                ((frag_offset / 8U) & frag_offset_mask));
+  const auto flags = static_cast<std::uint16_t>(
+      (reserved_flag ? flag_reserved : 0U) | (dont_fragment ? flag_df : 0U) |
+      (more_fragments ? flag_mf : 0U) | ((frag_offset / 8U) & frag_offset_mask));
   store_be16(buf, field::flags_frag.begin, flags);
   store_u8(buf, field::ttl, ttl);
   store_u8(buf, field::protocol, static_cast<std::uint8_t>(protocol));

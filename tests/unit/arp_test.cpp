@@ -72,8 +72,8 @@ TEST(Arp, TruncatedAddressesAreAnError) {
 }
 
 TEST(Arp, UnknownOpcodeRoundTrips) {
-  arp::Repr r{arp::Operation{0x1234}, MacAddress::broadcast(), Ipv4Address(1, 2, 3, 4), MacAddress(),
-              Ipv4Address(5, 6, 7, 8)};
+  arp::Repr r{arp::Operation{0x1234}, MacAddress::broadcast(), Ipv4Address(1, 2, 3, 4),
+              MacAddress(), Ipv4Address(5, 6, 7, 8)};
   Bytes out = test::poisoned(arp::Repr::buffer_len());
   r.emit(mb(out));
   auto back = arp::Repr::parse(*arp::Packet<>::checked(cb(out)));

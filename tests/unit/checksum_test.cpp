@@ -71,7 +71,8 @@ TEST(Checksum, IncrementalUpdateMatchesRecompute) {
     store_be16(test::mb(h), 10, 0);
     const std::uint16_t fresh = checksum::compute(cb(h));
     // Both are valid encodings; they differ only in the +0/-0 case.
-    ASSERT_TRUE(updated == fresh || (updated == 0xffff && fresh == 0) || (updated == 0 && fresh == 0xffff));
+    ASSERT_TRUE(updated == fresh || (updated == 0xffff && fresh == 0) ||
+                (updated == 0 && fresh == 0xffff));
   }
 }
 

@@ -60,8 +60,8 @@ TEST_F(DecodeTest, MatchesTcpdumpDashEOnRealCapture) {
 }
 
 std::string json(const Bytes& frame, std::uint32_t wire_len = 0) {
-  const Frame f{7, Timestamp{1700000000, 5}, wire_len ? wire_len : static_cast<std::uint32_t>(frame.size()),
-                cb(frame)};
+  const Frame f{7, Timestamp{1700000000, 5},
+                wire_len ? wire_len : static_cast<std::uint32_t>(frame.size()), cb(frame)};
   fmt::memory_buffer out;
   format_json(out, f, dissect(f.data, f.wire_len));
   return fmt::to_string(out);
@@ -76,10 +76,11 @@ std::string line(const Bytes& frame) {
 
 TEST_F(DecodeTest, JsonForEchoUsesWiresharkFieldNames) {
   const auto j = json(test::golden("icmp_echo_request").frame);
-  for (const char* kv : {"\"frame.number\":7", "\"frame.time_epoch\":1700000000.000000005", "\"frame.len\":98",
-                         "\"eth.type\":2048", "\"ip.hdr_len\":20", "\"ip.flags.df\":true", "\"ip.ttl\":64",
-                         "\"ip.checksum.status\":\"good\"", "\"ip.src\":\"198.18.0.1\"", "\"icmp.type\":8",
-                         "\"icmp.ident\":5694", "\"icmp.seq\":1", "\"icmp.checksum.status\":\"good\""}) {
+  for (const char* kv :
+       {"\"frame.number\":7", "\"frame.time_epoch\":1700000000.000000005", "\"frame.len\":98",
+        "\"eth.type\":2048", "\"ip.hdr_len\":20", "\"ip.flags.df\":true", "\"ip.ttl\":64",
+        "\"ip.checksum.status\":\"good\"", "\"ip.src\":\"198.18.0.1\"", "\"icmp.type\":8",
+        "\"icmp.ident\":5694", "\"icmp.seq\":1", "\"icmp.checksum.status\":\"good\""}) {
     EXPECT_NE(j.find(kv), std::string::npos) << kv << " in " << j;
   }
   EXPECT_EQ(j.find("malformed"), std::string::npos);
@@ -89,17 +90,18 @@ TEST_F(DecodeTest, JsonForEchoUsesWiresharkFieldNames) {
 
 TEST_F(DecodeTest, JsonForErrorsCarriesTheQuote) {
   const auto j = json(test::golden("icmp_time_exceeded").frame);
-  for (const char* kv : {"\"icmp.type\":11", "\"icmp.quoted.ip.dst\":\"198.18.1.2\"", "\"icmp.quoted.ip.proto\":1",
-                         "\"icmp.quoted.icmp.type\":8", "\"icmp.quoted.icmp.ident\":5696",
-                         "\"icmp.quoted.icmp.seq\":1"}) {
+  for (const char* kv : {"\"icmp.type\":11", "\"icmp.quoted.ip.dst\":\"198.18.1.2\"",
+                         "\"icmp.quoted.ip.proto\":1", "\"icmp.quoted.icmp.type\":8",
+                         "\"icmp.quoted.icmp.ident\":5696", "\"icmp.quoted.icmp.seq\":1"}) {
     EXPECT_NE(j.find(kv), std::string::npos) << kv << " in " << j;
   }
   EXPECT_NE(json(test::golden("icmp_unreach_frag_needed_mtu1280").frame).find("\"icmp.mtu\":1280"),
             std::string::npos);
   EXPECT_NE(json(test::golden("ip_option_rr_echo_request").frame).find("\"ip.opt.type\":[1,7]"),
             std::string::npos);
-  EXPECT_NE(json(test::golden("vlan42_arp_request").frame).find("\"vlan.id\":42,\"vlan.priority\":0"),
-            std::string::npos);
+  EXPECT_NE(
+      json(test::golden("vlan42_arp_request").frame).find("\"vlan.id\":42,\"vlan.priority\":0"),
+      std::string::npos);
 }
 
 TEST_F(DecodeTest, LaterFragmentHasNoIcmpFields) {
@@ -126,7 +128,8 @@ TEST_F(DecodeTest, DamagedFramesAreMarkedNotFatal) {
   // Cut in the ICMP header: IP fields survive, ICMP is marked.
   Bytes cut = test::golden("icmp_echo_request").frame;
   cut.resize(14 + 20 + 5);
-  EXPECT_NE(json(cut, 98).find("\"malformed\":\"icmp: truncated\""), std::string::npos) << json(cut, 98);
+  EXPECT_NE(json(cut, 98).find("\"malformed\":\"icmp: truncated\""), std::string::npos)
+      << json(cut, 98);
   EXPECT_NE(json(cut, 98).find("\"ip.src\":\"198.18.0.1\""), std::string::npos);
   EXPECT_NE(line(cut).find("198.18.0.254:  [|icmp]"), std::string::npos) << line(cut);
 
@@ -139,7 +142,8 @@ TEST_F(DecodeTest, DamagedFramesAreMarkedNotFatal) {
       const auto j = json(part, static_cast<std::uint32_t>(full.size()));
       ASSERT_EQ(j.back(), '}');
       if (n < full.size() && n >= 14) {
-        EXPECT_NE(j.find("\"malformed\""), std::string::npos) << name << " cut at " << n << ": " << j;
+        EXPECT_NE(j.find("\"malformed\""), std::string::npos)
+            << name << " cut at " << n << ": " << j;
       }
       ASSERT_FALSE(line(part).empty());
     }
@@ -149,7 +153,9 @@ TEST_F(DecodeTest, DamagedFramesAreMarkedNotFatal) {
 TEST_F(DecodeTest, UnknownEthertypeShowsLinkHeader) {
   Bytes f = test::from_hex("ffffffffffff 020000000001 88b5 00000000");
   f.resize(60);
-  EXPECT_EQ(line(f), "00:00:00.000000 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff, ethertype Unknown (0x88b5), length 60: ");
+  EXPECT_EQ(line(f),
+            "00:00:00.000000 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff, ethertype Unknown (0x88b5), "
+            "length 60: ");
   EXPECT_EQ(line(Bytes(5)), "00:00:00.000000  [|ether]");
 }
 

@@ -34,7 +34,8 @@ TEST(Ethernet, EmitReproducesGoldenHeaders) {
               out.begin() + static_cast<std::ptrdiff_t>(repr->header_len()));
     // veth does not pad short frames; emit does, with zeros.
     EXPECT_TRUE(std::equal(g.frame.begin(), g.frame.end(), out.begin())) << name;
-    for (std::size_t i = g.frame.size(); i < out.size(); ++i) EXPECT_EQ(out[i], std::byte{0}) << name;
+    for (std::size_t i = g.frame.size(); i < out.size(); ++i)
+      EXPECT_EQ(out[i], std::byte{0}) << name;
   }
 }
 
@@ -90,9 +91,10 @@ TEST(Ethernet, FormatsLikeTcpdumpE) {
   auto repr = ethernet::Repr::parse(*ethernet::Packet<>::checked(cb(g.frame)));
   fmt::memory_buffer out;
   ethernet::format(out, *repr, g.frame.size());
-  EXPECT_EQ(fmt::to_string(out),
-            "02:e5:00:2a:00:01 > 02:e5:00:2a:00:fe, ethertype 802.1Q (0x8100), length 102: vlan 42, p 0, "
-            "ethertype IPv4 (0x0800), ");
+  EXPECT_EQ(
+      fmt::to_string(out),
+      "02:e5:00:2a:00:01 > 02:e5:00:2a:00:fe, ethertype 802.1Q (0x8100), length 102: vlan 42, p 0, "
+      "ethertype IPv4 (0x0800), ");
   EXPECT_EQ(name(EtherType{0x1234}), "Unknown");
 }
 

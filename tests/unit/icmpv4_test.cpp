@@ -90,7 +90,8 @@ TEST(Icmpv4, FragNeededCarriesMtu) {
   ASSERT_TRUE(p);
   EXPECT_EQ(p->code(), 4);
   EXPECT_EQ(p->mtu(), 1280);
-  EXPECT_EQ(text(icmp_part(g.frame)), "ICMP 198.18.1.2 unreachable - need to frag (mtu 1280), length 556");
+  EXPECT_EQ(text(icmp_part(g.frame)),
+            "ICMP 198.18.1.2 unreachable - need to frag (mtu 1280), length 556");
 }
 
 TEST(Icmpv4, Rfc4884LengthBoundsTheQuote) {
@@ -214,11 +215,13 @@ TEST(Icmpv4, FormatsOtherTypes) {
             "ICMP parameter problem - octet 20, length 36");
   EXPECT_EQ(text(cb(make_error(icmpv4::Type::redirect, 1, 0xc61200fe, q))),
             "ICMP redirect 198.18.1.2 to host 198.18.0.254, length 36");
-  EXPECT_EQ(text(cb(make_error(icmpv4::Type::source_quench, 0, 0, q))), "ICMP source quench, length 36");
+  EXPECT_EQ(text(cb(make_error(icmpv4::Type::source_quench, 0, 0, q))),
+            "ICMP source quench, length 36");
   const Bytes ts = test::from_hex("0e00 0000 0001 0002 00000001 05265bff 05265c01");
   // Past midnight tcpdump keeps counting hours rather than wrapping.
-  EXPECT_EQ(text(cb(ts)), "ICMP time stamp reply id 1 seq 2: org 00:00:00.001, recv 23:59:59.999, xmit "
-                          "24:00:00.001, length 20");
+  EXPECT_EQ(text(cb(ts)),
+            "ICMP time stamp reply id 1 seq 2: org 00:00:00.001, recv 23:59:59.999, xmit "
+            "24:00:00.001, length 20");
 }
 
 }  // namespace

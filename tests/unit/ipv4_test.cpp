@@ -44,9 +44,10 @@ TEST(Ipv4, DeconstructsGoldenEcho) {
 }
 
 TEST(Ipv4, EmitReproducesGoldenHeaders) {
-  for (const char* name : {"icmp_echo_request", "icmp_time_exceeded", "ip_first_fragment_echo_request",
-                           "ip_last_fragment_echo_request", "ip_option_rr_echo_request", "ip_option_rr_echo_reply",
-                           "icmp_unreach_frag_needed_mtu1280"}) {
+  for (const char* name :
+       {"icmp_echo_request", "icmp_time_exceeded", "ip_first_fragment_echo_request",
+        "ip_last_fragment_echo_request", "ip_option_rr_echo_request", "ip_option_rr_echo_reply",
+        "icmp_unreach_frag_needed_mtu1280"}) {
     const auto g = test::golden(name);
     auto p = ipv4::Packet<>::checked(ip_part(g.frame));
     ASSERT_TRUE(p) << name;
@@ -58,7 +59,8 @@ TEST(Ipv4, EmitReproducesGoldenHeaders) {
     const ConstBytes want = p->header();
     EXPECT_TRUE(std::equal(want.begin(), want.end(), out.begin())) << name;
     // The payload region is the caller's: emit must not have touched it.
-    for (std::size_t i = r->header_len(); i < out.size(); ++i) ASSERT_EQ(out[i], std::byte{0xa5}) << name;
+    for (std::size_t i = r->header_len(); i < out.size(); ++i)
+      ASSERT_EQ(out[i], std::byte{0xa5}) << name;
   }
 }
 
@@ -147,16 +149,16 @@ TEST(Ipv4, HeaderViewAcceptsCutDatagram) {
 TEST(Ipv4, OptionErrors) {
   auto check = [](const char* hex) { return ipv4::validate_options(cb(test::from_hex(hex))); };
   EXPECT_TRUE(check(""));
-  EXPECT_TRUE(check("01010100"));                 // NOPs then EOL
-  EXPECT_TRUE(check("00ff ff ff"));               // nothing after EOL is read
-  EXPECT_EQ(check("8800").error(), Error::bad_option);  // length 0
-  EXPECT_EQ(check("8801").error(), Error::bad_option);  // length 1: must not loop
-  EXPECT_EQ(check("88").error(), Error::truncated);     // no length octet
-  EXPECT_EQ(check("880501").error(), Error::truncated); // runs past the area
+  EXPECT_TRUE(check("01010100"));                                  // NOPs then EOL
+  EXPECT_TRUE(check("00ff ff ff"));                                // nothing after EOL is read
+  EXPECT_EQ(check("8800").error(), Error::bad_option);             // length 0
+  EXPECT_EQ(check("8801").error(), Error::bad_option);             // length 1: must not loop
+  EXPECT_EQ(check("88").error(), Error::truncated);                // no length octet
+  EXPECT_EQ(check("880501").error(), Error::truncated);            // runs past the area
   EXPECT_EQ(check("070703 00000000").error(), Error::bad_option);  // RR pointer < 4
   EXPECT_TRUE(check("070704 00000000"));
   EXPECT_EQ(check("44080400 00000000").error(), Error::bad_option);  // TS pointer < 5
-  EXPECT_EQ(check("940300").error(), Error::bad_option);  // RA length 3
+  EXPECT_EQ(check("940300").error(), Error::bad_option);             // RA length 3
   EXPECT_TRUE(check("94040000"));
   EXPECT_TRUE(check("9e03ff 00"));  // unknown options are ignored (RFC 1122 §3.2.1.8)
 }

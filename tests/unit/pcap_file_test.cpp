@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cstdio>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "support.hpp"
 
@@ -18,7 +18,8 @@ using test::cb;
 /// A pcap image built by hand, in either byte order.
 class Image {
  public:
-  Image(bool big_endian, bool nano, std::uint32_t snaplen = 65535, std::uint32_t linktype = 1) : be_(big_endian) {
+  Image(bool big_endian, bool nano, std::uint32_t snaplen = 65535, std::uint32_t linktype = 1)
+      : be_(big_endian) {
     u32(nano ? 0xa1b23c4d : 0xa1b2c3d4);
     u16(2);
     u16(4);
@@ -27,7 +28,8 @@ class Image {
     u32(snaplen);
     u32(linktype);
   }
-  Image& record(std::uint32_t sec, std::uint32_t frac, std::uint32_t caplen, std::uint32_t len, std::size_t data) {
+  Image& record(std::uint32_t sec, std::uint32_t frac, std::uint32_t caplen, std::uint32_t len,
+                std::size_t data) {
     u32(sec);
     u32(frac);
     u32(caplen);
@@ -39,10 +41,12 @@ class Image {
 
  private:
   void u16(std::uint16_t v) {
-    for (int i = 0; i < 2; ++i) bytes.push_back(static_cast<std::byte>(v >> (be_ ? 8 * (1 - i) : 8 * i)));
+    for (int i = 0; i < 2; ++i)
+      bytes.push_back(static_cast<std::byte>(v >> (be_ ? 8 * (1 - i) : 8 * i)));
   }
   void u32(std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<std::byte>(v >> (be_ ? 8 * (3 - i) : 8 * i)));
+    for (int i = 0; i < 4; ++i)
+      bytes.push_back(static_cast<std::byte>(v >> (be_ ? 8 * (3 - i) : 8 * i)));
   }
   bool be_;
 };
@@ -96,12 +100,15 @@ struct Hostile {
 
 TEST(PcapReader, HostileFilesGiveErrorsWithOffsets) {
   std::vector<Hostile> cases;
-  cases.push_back({"caplen > snaplen", Image(false, false, 100).record(0, 0, 60, 60, 60).record(0, 0, 101, 101, 101),
+  cases.push_back({"caplen > snaplen",
+                   Image(false, false, 100).record(0, 0, 60, 60, 60).record(0, 0, 101, 101, 101),
                    PcapError::caplen_over_snaplen, 100});
-  cases.push_back({"caplen > len", Image(false, false).record(0, 0, 61, 60, 61), PcapError::caplen_over_len, 24});
+  cases.push_back({"caplen > len", Image(false, false).record(0, 0, 61, 60, 61),
+                   PcapError::caplen_over_len, 24});
   cases.push_back({"huge caplen", Image(true, false, 0).record(0, 0, 0xffffffffU, 0xffffffffU, 0),
                    PcapError::caplen_too_large, 24});
-  cases.push_back({"truncated data", Image(false, true).record(0, 0, 60, 60, 59), PcapError::truncated_record, 24});
+  cases.push_back({"truncated data", Image(false, true).record(0, 0, 60, 60, 59),
+                   PcapError::truncated_record, 24});
   Image cut_header(false, false);
   cut_header.record(0, 0, 10, 10, 10);
   cut_header.bytes.resize(cut_header.bytes.size() + 7, std::byte{0});
@@ -122,7 +129,8 @@ TEST(PcapReader, HostileFilesGiveErrorsWithOffsets) {
 }
 
 TEST(PcapReader, RejectsWhatIsNotPcap) {
-  EXPECT_EQ(PcapReader::from_memory(cb(Bytes(10))).error(), make_error_code(PcapError::truncated_file_header));
+  EXPECT_EQ(PcapReader::from_memory(cb(Bytes(10))).error(),
+            make_error_code(PcapError::truncated_file_header));
   EXPECT_EQ(PcapReader::from_memory(cb(Bytes(24))).error(), make_error_code(PcapError::bad_magic));
   Bytes ng = test::from_hex("0a0d0d0a 1c000000 4d3c2b1a");
   ng.resize(28);
@@ -130,7 +138,8 @@ TEST(PcapReader, RejectsWhatIsNotPcap) {
   Image v3(false, false);
   v3.bytes[4] = std::byte{3};
   EXPECT_EQ(PcapReader::from_memory(cb(v3.bytes)).error(), make_error_code(PcapError::bad_version));
-  EXPECT_EQ(PcapReader::open("/nonexistent/file.pcap").error(), std::errc::no_such_file_or_directory);
+  EXPECT_EQ(PcapReader::open("/nonexistent/file.pcap").error(),
+            std::errc::no_such_file_or_directory);
 }
 
 TEST(PcapReader, ReportsOtherLinkTypes) {
@@ -142,16 +151,19 @@ TEST(PcapReader, ReportsOtherLinkTypes) {
 }
 
 TEST(PcapWriter, RoundTripsThroughAFile) {
-  const auto path = std::filesystem::temp_directory_path() / fmt::format("ersatz-pcap-{}.pcap", ::getpid());
+  const auto path =
+      std::filesystem::temp_directory_path() / fmt::format("ersatz-pcap-{}.pcap", ::getpid());
   for (bool nano : {false, true}) {
     {
       auto w = PcapWriter::create(path.string(), nano);
       ASSERT_TRUE(w);
       for (std::uint32_t i = 0; i < 3000; ++i) {
         Bytes frame(60 + i % 1400, static_cast<std::byte>(i));
-        ASSERT_TRUE(w->write(Timestamp{1'700'000'000 + i, 999'999'999}, cb(frame), i % 2 ? 2000 : 0));
+        ASSERT_TRUE(
+            w->write(Timestamp{1'700'000'000 + i, 999'999'999}, cb(frame), i % 2 ? 2000 : 0));
       }
-      EXPECT_EQ(w->write(Timestamp{}, cb(Bytes(max_snaplen + 1))).error(), make_error_code(PcapError::frame_too_large));
+      EXPECT_EQ(w->write(Timestamp{}, cb(Bytes(max_snaplen + 1))).error(),
+                make_error_code(PcapError::frame_too_large));
     }
     auto r = PcapReader::open(path.string());
     ASSERT_TRUE(r);

@@ -38,7 +38,9 @@ inline Bytes from_hex(const std::string& hex) {
   return out;
 }
 
-inline std::string data_path(const std::string& file) { return std::string(ERSATZ_TEST_DATA) + "/" + file; }
+inline std::string data_path(const std::string& file) {
+  return std::string(ERSATZ_TEST_DATA) + "/" + file;
+}
 
 /// A frame of tests/data/golden_frames.txt by name, and tcpdump's -e line for it.
 struct Golden {

@@ -2,10 +2,10 @@
 // or as JSON Lines with Wireshark's field names.
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cstdio>
 #include <ersatz/decode/dissect.hpp>
 #include <ersatz/link/pcap_file.hpp>
-#include <fmt/format.h>
 #include <memory>
 #include <string>
 
@@ -54,9 +54,10 @@ int run_dump(const DumpOptions& opt) {
   }
   if (reader->linktype() != link::linktype_ethernet) {
     const auto name = link::linktype_name(reader->linktype());
-    error_line(fmt::format("{}: link type {}{}{}{} is not supported; ersatz reads Ethernet (EN10MB) captures",
-                           opt.read_file, reader->linktype(), name.empty() ? "" : " (", name,
-                           name.empty() ? "" : ")"));
+    error_line(fmt::format(
+        "{}: link type {}{}{}{} is not supported; ersatz reads Ethernet (EN10MB) captures",
+        opt.read_file, reader->linktype(), name.empty() ? "" : " (", name,
+        name.empty() ? "" : ")"));
     return exit_failure;
   }
   if (!opt.json) {
@@ -94,14 +95,18 @@ int run_dump(const DumpOptions& opt) {
 
 Command register_dump(CLI::App& parent) {
   auto opt = std::make_shared<DumpOptions>();
-  CLI::App* app = parent.add_subcommand("dump", "Decode frames from a pcap file, like tcpdump -nn -r");
+  CLI::App* app =
+      parent.add_subcommand("dump", "Decode frames from a pcap file, like tcpdump -nn -r");
   app->add_option("-r,--read", opt->read_file, "Read frames from FILE ('-' for standard input)")
       ->required()
       ->option_text("FILE");
   app->add_flag("-e", opt->link_header, "Print the link-level header: MAC addresses and VLAN tags");
-  app->add_option("-c", opt->count, "Stop after N frames")->option_text("N")->check(CLI::PositiveNumber);
+  app->add_option("-c", opt->count, "Stop after N frames")
+      ->option_text("N")
+      ->check(CLI::PositiveNumber);
   app->add_flag("-q,--quiet", opt->quiet, "Print only the closing count");
-  app->add_flag("--json", opt->json, "JSON Lines, one object per frame, with Wireshark field names");
+  app->add_flag("--json", opt->json,
+                "JSON Lines, one object per frame, with Wireshark field names");
   app->add_flag("-n", opt->numeric, "Accepted for tcpdump habits; addresses are always numeric");
   return Command{app, [opt] { return run_dump(*opt); }};
 }

@@ -1,6 +1,6 @@
 // ersatz: a userspace network stack and its tools.
-#include <cstdio>
 #include <fmt/format.h>
+#include <cstdio>
 #include <vector>
 
 #include "command.hpp"
@@ -28,8 +28,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One line naming the problem; usage errors exit 2 like iputils and tcpdump.
-    error_line(fmt::format("{} (try 'ersatz {}--help')", e.what(),
-                           app.get_subcommands().empty() ? "" : app.get_subcommands()[0]->get_name() + " "));
+    error_line(fmt::format(
+        "{} (try 'ersatz {}--help')", e.what(),
+        app.get_subcommands().empty() ? "" : app.get_subcommands()[0]->get_name() + " "));
     return exit_usage;
   }
   for (auto& c : commands) {

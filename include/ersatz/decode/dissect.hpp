@@ -6,8 +6,8 @@
 // caller's output buffer; it still does no I/O and keeps no state.
 #pragma once
 
-#include <cstdint>
 #include <fmt/format.h>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -83,7 +83,8 @@ struct TextOptions {
 };
 
 /// One tcpdump -nn style line (no trailing newline), timestamp first.
-void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d, const TextOptions& opts);
+void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
+                 const TextOptions& opts);
 
 /// One JSON object (no trailing newline) with Wireshark field names.
 void format_json(fmt::memory_buffer& out, const Frame& frame, const Dissection& d);

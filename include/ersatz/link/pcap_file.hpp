@@ -33,7 +33,9 @@ enum class PcapError : std::uint8_t {
 };
 
 const std::error_category& pcap_category() noexcept;
-inline std::error_code make_error_code(PcapError e) noexcept { return {static_cast<int>(e), pcap_category()}; }
+inline std::error_code make_error_code(PcapError e) noexcept {
+  return {static_cast<int>(e), pcap_category()};
+}
 
 /// LINKTYPE_ETHERNET (DLT_EN10MB).
 inline constexpr std::uint32_t linktype_ethernet = 1;

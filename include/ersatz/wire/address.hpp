@@ -1,9 +1,9 @@
 // Link and network addresses: EUI-48 MAC and IPv4.
 #pragma once
 
+#include <fmt/format.h>
 #include <array>
 #include <cstdint>
-#include <fmt/format.h>
 #include <optional>
 #include <string_view>
 
@@ -27,7 +27,9 @@ class MacAddress {
   /// "aa:bb:cc:dd:ee:ff" or "aa-bb-...", case-insensitive.
   static std::optional<MacAddress> parse(std::string_view text) noexcept;
 
-  static constexpr MacAddress broadcast() noexcept { return MacAddress({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}); }
+  static constexpr MacAddress broadcast() noexcept {
+    return MacAddress({0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
+  }
 
   constexpr void write(MutBytes b) const noexcept {
     for (std::size_t i = 0; i < size; ++i) b[i] = static_cast<std::byte>(octets_[i]);
@@ -56,7 +58,9 @@ class Ipv4Address {
   constexpr Ipv4Address(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) noexcept
       : value_((std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) | (std::uint32_t{c} << 8) | d) {}
 
-  static constexpr Ipv4Address from_bytes(ConstBytes b) noexcept { return Ipv4Address(load_be32(b, 0)); }
+  static constexpr Ipv4Address from_bytes(ConstBytes b) noexcept {
+    return Ipv4Address(load_be32(b, 0));
+  }
   /// Dotted quad only ("198.18.0.1"); no shorthand forms, no leading zeros.
   static std::optional<Ipv4Address> parse(std::string_view text) noexcept;
 

@@ -2,8 +2,8 @@
 // sizes, and a Repr for the one combination hosts use: Ethernet and IPv4.
 #pragma once
 
-#include <cstdint>
 #include <fmt/format.h>
+#include <cstdint>
 
 #include "ersatz/base/result.hpp"
 #include "ersatz/base/view.hpp"
@@ -36,7 +36,9 @@ inline constexpr Field operation{6, 8};
 // The address fields move with ar$hln and ar$pln.
 constexpr Field sha(std::size_t hln, std::size_t) noexcept { return {8, 8 + hln}; }
 constexpr Field spa(std::size_t hln, std::size_t pln) noexcept { return {8 + hln, 8 + hln + pln}; }
-constexpr Field tha(std::size_t hln, std::size_t pln) noexcept { return {8 + hln + pln, 8 + 2 * hln + pln}; }
+constexpr Field tha(std::size_t hln, std::size_t pln) noexcept {
+  return {8 + hln + pln, 8 + 2 * hln + pln};
+}
 constexpr Field tpa(std::size_t hln, std::size_t pln) noexcept {
   return {8 + 2 * hln + pln, 8 + 2 * hln + 2 * pln};
 }
@@ -63,11 +65,17 @@ class Packet {
     return {};
   }
 
-  Hardware hardware_type() const noexcept { return Hardware{load_be16(buf_, field::hardware_type.begin)}; }
-  EtherType protocol_type() const noexcept { return EtherType{load_be16(buf_, field::protocol_type.begin)}; }
+  Hardware hardware_type() const noexcept {
+    return Hardware{load_be16(buf_, field::hardware_type.begin)};
+  }
+  EtherType protocol_type() const noexcept {
+    return EtherType{load_be16(buf_, field::protocol_type.begin)};
+  }
   std::uint8_t hardware_len() const noexcept { return load_u8(buf_, field::hardware_len); }
   std::uint8_t protocol_len() const noexcept { return load_u8(buf_, field::protocol_len); }
-  Operation operation() const noexcept { return Operation{load_be16(buf_, field::operation.begin)}; }
+  Operation operation() const noexcept {
+    return Operation{load_be16(buf_, field::operation.begin)};
+  }
   S sha() const noexcept { return sub(buf_, field::sha(hardware_len(), protocol_len())); }
   S spa() const noexcept { return sub(buf_, field::spa(hardware_len(), protocol_len())); }
   S tha() const noexcept { return sub(buf_, field::tha(hardware_len(), protocol_len())); }
@@ -80,9 +88,8 @@ class Packet {
            hardware_len() == MacAddress::size && protocol_len() == Ipv4Address::size;
   }
 
-  void set_header(Hardware hrd, EtherType pro, std::uint8_t hln, std::uint8_t pln) noexcept
-    requires MutableSpan<S>
-  {
+  void set_header(Hardware hrd, EtherType pro, std::uint8_t hln,
+                  std::uint8_t pln) noexcept requires MutableSpan<S> {
     store_be16(buf_, field::hardware_type.begin, static_cast<std::uint16_t>(hrd));
     store_be16(buf_, field::protocol_type.begin, static_cast<std::uint16_t>(pro));
     store_u8(buf_, field::hardware_len, hln);

@@ -4,10 +4,10 @@
 // strip it, and transmit paths append it in hardware.
 #pragma once
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <fmt/format.h>
 #include <string_view>
 
 #include "ersatz/base/result.hpp"
@@ -71,7 +71,9 @@ class Packet {
   MacAddress dst() const noexcept { return MacAddress::from_bytes(sub(buf_, field::dst)); }
   MacAddress src() const noexcept { return MacAddress::from_bytes(sub(buf_, field::src)); }
   /// The type field at offset 12: a TPID when the frame is tagged.
-  EtherType ethertype() const noexcept { return EtherType{load_be16(buf_, field::ethertype.begin)}; }
+  EtherType ethertype() const noexcept {
+    return EtherType{load_be16(buf_, field::ethertype.begin)};
+  }
   S payload() const noexcept { return buf_.subspan(header_len); }
   S bytes() const noexcept { return buf_; }
 
@@ -98,7 +100,9 @@ struct Repr {
   /// Walks the tag stack; each tag is checked by its own view.
   static Result<Repr> parse(const Packet<ConstBytes>& packet) noexcept;
 
-  std::size_t header_len() const noexcept { return ethernet::header_len + vlan::header_len * tag_count; }
+  std::size_t header_len() const noexcept {
+    return ethernet::header_len + vlan::header_len * tag_count;
+  }
   /// Header, payload and the zero padding up to the 60-byte minimum.
   std::size_t buffer_len(std::size_t payload_len) const noexcept {
     return std::max(min_frame_len, header_len() + payload_len);

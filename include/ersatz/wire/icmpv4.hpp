@@ -3,8 +3,8 @@
 // original datagram).
 #pragma once
 
-#include <cstdint>
 #include <fmt/format.h>
+#include <cstdint>
 
 #include "ersatz/base/result.hpp"
 #include "ersatz/base/view.hpp"
@@ -102,7 +102,9 @@ class HeaderFields {
   /// RFC 4884 length of the original datagram, in bytes (0: not given).
   std::size_t rfc4884_length() const noexcept { return load_u8(buf_, field::length) * 4U; }
   std::uint16_t mtu() const noexcept { return load_be16(buf_, field::mtu.begin); }
-  Ipv4Address gateway() const noexcept { return Ipv4Address::from_bytes(sub(buf_, field::gateway)); }
+  Ipv4Address gateway() const noexcept {
+    return Ipv4Address::from_bytes(sub(buf_, field::gateway));
+  }
 
   void set_checksum(std::uint16_t v) noexcept requires MutableSpan<S> {
     store_be16(buf_, field::checksum.begin, v);
@@ -166,7 +168,8 @@ class Packet : public HeaderFields<S> {
   /// The checksum the message should carry (RFC 1624 eqn. 3 takes the
   /// stored value back out of the sum).
   std::uint16_t compute_checksum() const noexcept {
-    return checksum::update(static_cast<std::uint16_t>(~checksum::ones_sum(this->buf_)), this->checksum(), 0);
+    return checksum::update(static_cast<std::uint16_t>(~checksum::ones_sum(this->buf_)),
+                            this->checksum(), 0);
   }
   /// Timestamps (RFC 792 p.16), milliseconds since midnight UT. Only for
   /// the timestamp types, whose length check_len guaranteed.
@@ -229,7 +232,8 @@ struct Repr {
 
   /// Checks the checksum over the whole message when asked (RFC 1122
   /// §3.2.2: a message with a bad checksum is discarded).
-  static Result<Repr> parse(const Packet<ConstBytes>& p, ipv4::Verify verify = ipv4::Verify::yes) noexcept;
+  static Result<Repr> parse(const Packet<ConstBytes>& p,
+                            ipv4::Verify verify = ipv4::Verify::yes) noexcept;
   std::size_t buffer_len() const noexcept { return header_len + data.size(); }
   /// Writes header, data and checksum into exactly buffer_len() bytes.
   void emit(MutBytes buf) const noexcept;

@@ -10,8 +10,8 @@
 // never taken from the outer header (CVE-2022-23093, zmap aa749ee).
 #pragma once
 
-#include <cstdint>
 #include <fmt/format.h>
+#include <cstdint>
 #include <optional>
 
 #include "ersatz/base/result.hpp"
@@ -68,8 +68,8 @@ enum class Verify : bool { no = false, yes = true };
 enum class OptionType : std::uint8_t {
   eol = 0,
   nop = 1,
-  rr = 7,      ///< record route
-  ts = 68,     ///< internet timestamp
+  rr = 7,   ///< record route
+  ts = 68,  ///< internet timestamp
   security = 130,
   lsrr = 131,  ///< loose source and record route
   stream_id = 136,
@@ -165,7 +165,8 @@ class HeaderFields {
   /// The checksum the header should carry.
   std::uint16_t compute_checksum() const noexcept {
     // RFC 1624 eqn. 3 takes the stored value back out of the sum.
-    return checksum::update(static_cast<std::uint16_t>(~checksum::ones_sum(header())), checksum(), 0);
+    return checksum::update(static_cast<std::uint16_t>(~checksum::ones_sum(header())), checksum(),
+                            0);
   }
 
   void set_ttl(std::uint8_t v) noexcept requires MutableSpan<S> { store_u8(buf_, field::ttl, v); }
@@ -273,16 +274,18 @@ struct Repr {
   std::uint16_t ident = 0;
   bool dont_fragment = false;
   bool more_fragments = false;
-  bool reserved_flag = false;  ///< RFC 3514's joke, kept so it round-trips
+  bool reserved_flag = false;     ///< RFC 3514's joke, kept so it round-trips
   std::uint16_t frag_offset = 0;  ///< in bytes, a multiple of 8
-  ConstBytes options;  ///< raw option bytes; emit pads them with EOL to 4n
+  ConstBytes options;             ///< raw option bytes; emit pads them with EOL to 4n
   std::size_t payload_len = 0;
 
   /// Version 4 (RFC 1812 §5.2.2 (3)), a verified checksum when asked (§5.2.2
   /// (2)), and well-framed options.
   static Result<Repr> parse(const Packet<ConstBytes>& packet, Verify verify = Verify::yes) noexcept;
 
-  std::size_t header_len() const noexcept { return min_header_len + ((options.size() + 3) & ~std::size_t{3}); }
+  std::size_t header_len() const noexcept {
+    return min_header_len + ((options.size() + 3) & ~std::size_t{3});
+  }
   std::size_t buffer_len() const noexcept { return header_len() + payload_len; }
   /// Writes the header, checksum included, into the first header_len()
   /// bytes of `buf` (buffer_len() bytes); the payload is the caller's.

@@ -6,8 +6,8 @@
 // TPID of the following tag or the payload's ethertype.
 #pragma once
 
-#include <cstdint>
 #include <fmt/format.h>
+#include <cstdint>
 
 #include "ersatz/base/result.hpp"
 #include "ersatz/base/view.hpp"
@@ -47,12 +47,15 @@ class Packet {
   /// VLAN identifier, 0..4095.
   std::uint16_t vid() const noexcept { return tci() & 0x0fff; }
   std::uint16_t tci() const noexcept { return load_be16(buf_, field::tci.begin); }
-  EtherType next_type() const noexcept { return EtherType{load_be16(buf_, field::next_type.begin)}; }
+  EtherType next_type() const noexcept {
+    return EtherType{load_be16(buf_, field::next_type.begin)};
+  }
   S payload() const noexcept { return buf_.subspan(header_len); }
 
   void set_tci(std::uint8_t pcp, bool dei, std::uint16_t vid) noexcept requires MutableSpan<S> {
-    store_be16(buf_, field::tci.begin,
-               static_cast<std::uint16_t>(((pcp & 7U) << 13) | (dei ? 0x1000U : 0U) | (vid & 0x0fffU)));
+    store_be16(
+        buf_, field::tci.begin,
+        static_cast<std::uint16_t>(((pcp & 7U) << 13) | (dei ? 0x1000U : 0U) | (vid & 0x0fffU)));
   }
   void set_next_type(EtherType t) noexcept requires MutableSpan<S> {
     store_be16(buf_, field::next_type.begin, static_cast<std::uint16_t>(t));
