@@ -8,7 +8,7 @@ packages=(
   # toolchain
   g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev
   # libraries (never vendored)
-  libfmt-dev libexpected-dev libcli11-dev libpcap-dev
+  libfmt-dev libexpected-dev libcli11-dev libpcap-dev libnl-route-3-dev libcap-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtins-dev
   # oracles, anchors and lab tools
   tcpdump tshark python3 python3-scapy iproute2 iputils-ping nftables libcap2-bin hyperfine

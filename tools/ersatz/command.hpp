@@ -18,6 +18,8 @@ struct Command {
 };
 
 Command register_dump(CLI::App& parent);
+Command register_interfaces(CLI::App& parent);
+Command register_route(CLI::App& parent);
 
 /// Prints "ersatz: MESSAGE" on stderr.
 void error_line(std::string_view message);

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<Command> commands;
   commands.push_back(register_dump(app));
+  commands.push_back(register_interfaces(app));
+  commands.push_back(register_route(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
