@@ -1,0 +1,114 @@
+// A host on one Ethernet link: ARP, IPv4 in and out (with fragmentation and
+// reassembly), and delivery of ICMP to whoever listens.
+//
+// Host never touches a device. Handlers put the frames to send into an
+// Outbox and report what arrived to a listener; the caller passes the time
+// in and moves the Outbox to a device. That keeps every rule here testable
+// with an in-memory pair and a fake clock.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "ersatz/base/result.hpp"
+#include "ersatz/base/time.hpp"
+#include "ersatz/stack/drop_reason.hpp"
+#include "ersatz/stack/neighbor_cache.hpp"
+#include "ersatz/stack/reassembly.hpp"
+#include "ersatz/wire/arp.hpp"
+#include "ersatz/wire/ethernet.hpp"
+#include "ersatz/wire/icmpv4.hpp"
+#include "ersatz/wire/ipv4.hpp"
+
+namespace ersatz::stack {
+
+struct HostConfig {
+  wire::MacAddress mac;
+  wire::Ipv4Address address;
+  int prefix_len = 24;
+  std::size_t mtu = 1500;
+  /// Answer ARP for `address` and echo requests to it. Off when ersatz
+  /// shares an address with the kernel, which answers those itself.
+  bool own_address = false;
+  std::uint16_t first_ident = 1;  ///< IP identification to start from (random, from the caller)
+};
+
+/// Frames to send, in order.
+struct Outbox {
+  std::vector<std::vector<std::byte>> frames;
+};
+
+/// An ICMP message for us, with what the IPv4 header said.
+struct IcmpDelivery {
+  Timestamp ts;  ///< when the frame arrived
+  wire::Ipv4Address src;
+  wire::Ipv4Address dst;
+  std::uint8_t ttl = 0;
+  std::uint8_t tos = 0;
+  ConstBytes ip_options;
+  /// Checked for length; the checksum is reported, not enforced, so that a
+  /// ping can say "BAD CHECKSUM" as iputils does.
+  wire::icmpv4::Packet<> message;
+  bool checksum_ok = true;
+};
+
+class IcmpListener {
+ public:
+  virtual ~IcmpListener() = default;
+  virtual void on_icmp(const IcmpDelivery& d) = 0;
+  /// Datagrams never sent because ARP for `next_hop` failed.
+  virtual void on_neighbor_failed(wire::Ipv4Address /*next_hop*/,
+                                  std::span<const Datagram> /*datagrams*/) {}
+  /// A known neighbour's MAC changed (reported once per neighbour).
+  virtual void on_neighbor_changed(const NeighborActions::MacChanged& /*change*/) {}
+};
+
+class Host {
+ public:
+  explicit Host(HostConfig config, NeighborConfig neighbors = {}, ReassemblyConfig reassembly = {});
+
+  void set_listener(IcmpListener* listener) noexcept { listener_ = listener; }
+
+  /// Processes one received frame.
+  void receive(ConstBytes frame, Timestamp ts, MonoTime now, Outbox& out);
+
+  /// Sends one datagram to `next_hop` (the destination when on-link, else
+  /// the gateway). Larger than the MTU, it is fragmented unless DF is set,
+  /// which fails with std::errc::message_size (the caller knows mtu()).
+  /// `repr.ident` is assigned here, one per datagram.
+  Result<void> send(wire::ipv4::Repr repr, ConstBytes payload, wire::Ipv4Address next_hop,
+                    MonoTime now, Outbox& out);
+
+  /// Timers: ARP retries and failures, reassembly expiry.
+  void poll(MonoTime now, Outbox& out);
+  std::optional<MonoTime> next_deadline() const noexcept;
+
+  const HostConfig& config() const noexcept { return config_; }
+  std::size_t mtu() const noexcept { return config_.mtu; }
+  const DropCounters& drops() const noexcept { return drops_; }
+  const NeighborCache& neighbors() const noexcept { return neighbors_; }
+
+ private:
+  void receive_arp(ConstBytes l3, MonoTime now, Outbox& out);
+  void receive_ipv4(ConstBytes l3, bool link_broadcast, Timestamp ts, MonoTime now, Outbox& out);
+  void deliver(const wire::ipv4::Packet<>& ip, Timestamp ts, Outbox& out, MonoTime now);
+  void answer_echo(const wire::ipv4::Packet<>& ip, const wire::icmpv4::Packet<>& icmp, MonoTime now,
+                   Outbox& out);
+  void route(Datagram datagram, wire::Ipv4Address next_hop, MonoTime now, Outbox& out);
+  void apply(NeighborActions& actions, Outbox& out);
+  void emit_frame(Outbox& out, wire::MacAddress dst, wire::EtherType type, ConstBytes l3) const;
+  void emit_arp(Outbox& out, wire::arp::Operation op, wire::MacAddress eth_dst,
+                wire::MacAddress target_hw, wire::Ipv4Address target_ip) const;
+
+  HostConfig config_;
+  NeighborCache neighbors_;
+  Reassembler reassembler_;
+  NeighborActions actions_;  // reused between calls
+  IcmpListener* listener_ = nullptr;
+  DropCounters drops_;
+  std::uint16_t ident_;
+};
+
+}  // namespace ersatz::stack

@@ -1,0 +1,300 @@
+#include "ersatz/stack/host.hpp"
+
+#include <algorithm>
+
+namespace ersatz::stack {
+
+namespace eth = wire::ethernet;
+namespace arp = wire::arp;
+namespace ipv4 = wire::ipv4;
+namespace icmpv4 = wire::icmpv4;
+using wire::EtherType;
+using wire::Ipv4Address;
+using wire::MacAddress;
+
+namespace {
+
+DropReason ip_reason(const std::error_code& ec) noexcept {
+  switch (static_cast<wire::Error>(ec.value())) {
+    case wire::Error::bad_version: return DropReason::ip_bad_version;
+    case wire::Error::bad_header_len: return DropReason::ip_bad_header_len;
+    case wire::Error::bad_total_len: return DropReason::ip_bad_total_len;
+    case wire::Error::bad_checksum: return DropReason::ip_bad_checksum;
+    case wire::Error::bad_option: return DropReason::ip_bad_option;
+    default: return DropReason::ip_truncated;
+  }
+}
+
+}  // namespace
+
+Host::Host(HostConfig config, NeighborConfig neighbors, ReassemblyConfig reassembly)
+    : config_(config),
+      neighbors_(neighbors),
+      reassembler_(reassembly),
+      ident_(config.first_ident) {}
+
+// ---------------------------------------------------------------- output
+
+void Host::emit_frame(Outbox& out, MacAddress dst, EtherType type, ConstBytes l3) const {
+  eth::Repr repr;
+  repr.dst = dst;
+  repr.src = config_.mac;
+  repr.ethertype = type;
+  std::vector<std::byte> frame(repr.buffer_len(l3.size()));
+  repr.emit(MutBytes(frame.data(), frame.size()), l3.size());
+  std::copy(l3.begin(), l3.end(), frame.begin() + static_cast<std::ptrdiff_t>(repr.header_len()));
+  out.frames.push_back(std::move(frame));
+}
+
+void Host::emit_arp(Outbox& out, arp::Operation op, MacAddress eth_dst, MacAddress target_hw,
+                    Ipv4Address target_ip) const {
+  const arp::Repr repr{op, config_.mac, config_.address, target_hw, target_ip};
+  std::array<std::byte, arp::Repr::buffer_len()> buf{};
+  repr.emit(buf);
+  emit_frame(out, eth_dst, EtherType::arp, buf);
+}
+
+void Host::apply(NeighborActions& actions, Outbox& out) {
+  for (const auto& r : actions.requests) {
+    // RFC 826 requests go to broadcast; a PROBE asks the cached MAC directly
+    // (RFC 1122 §2.3.2.1), as Linux does.
+    emit_arp(out, arp::Operation::request, r.unicast_to.value_or(MacAddress::broadcast()),
+             MacAddress(), r.target);
+  }
+  for (const auto& r : actions.resolved) {
+    for (const auto& d : r.queued)
+      emit_frame(out, r.mac, EtherType::ipv4, ConstBytes(d.data(), d.size()));
+  }
+  for (const auto& f : actions.failed) {
+    for (std::size_t i = 0; i < f.queued.size(); ++i) drops_.bump(DropReason::neighbor_failed);
+    if (listener_ != nullptr) listener_->on_neighbor_failed(f.ip, f.queued);
+  }
+  for (const auto& c : actions.changes) {
+    if (listener_ != nullptr) listener_->on_neighbor_changed(c);
+  }
+  for (std::uint64_t i = 0; i < actions.queue_overflows; ++i)
+    drops_.bump(DropReason::neighbor_queue_full);
+  actions.clear();
+}
+
+void Host::route(Datagram datagram, Ipv4Address next_hop, MonoTime now, Outbox& out) {
+  if (next_hop.is_broadcast()) {
+    emit_frame(out, MacAddress::broadcast(), EtherType::ipv4,
+               ConstBytes(datagram.data(), datagram.size()));
+    return;
+  }
+  if (auto mac = neighbors_.lookup(next_hop, now, actions_, &datagram)) {
+    emit_frame(out, *mac, EtherType::ipv4, ConstBytes(datagram.data(), datagram.size()));
+  }
+  apply(actions_, out);
+}
+
+Result<void> Host::send(ipv4::Repr repr, ConstBytes payload, Ipv4Address next_hop, MonoTime now,
+                        Outbox& out) {
+  repr.ident = ident_++;
+  repr.more_fragments = false;
+  repr.frag_offset = 0;
+  repr.payload_len = payload.size();
+  const std::size_t hlen = repr.header_len();
+  if (hlen + payload.size() > 65535) return fail(std::errc::message_size);
+  if (hlen + payload.size() <= config_.mtu) {
+    Datagram d(repr.buffer_len());
+    repr.emit(MutBytes(d.data(), d.size()));
+    std::copy(payload.begin(), payload.end(), d.begin() + static_cast<std::ptrdiff_t>(hlen));
+    route(std::move(d), next_hop, now, out);
+    return {};
+  }
+  // RFC 1191: with DF set the datagram may not be split; the caller reports
+  // "message too long" with our MTU.
+  if (repr.dont_fragment) return fail(std::errc::message_size);
+
+  // RFC 791 §3.2 fragmentation: every fragment but the last carries a
+  // multiple of 8 bytes; only options with the copied flag (0x80) follow
+  // the first fragment.
+  std::array<std::byte, ipv4::max_options_len> copied{};
+  std::size_t copied_len = 0;
+  ipv4::OptionReader reader(repr.options);
+  while (auto o = reader.next()) {
+    if ((static_cast<unsigned>(o->type) & 0x80U) != 0) {
+      std::copy(o->bytes.begin(), o->bytes.end(),
+                copied.begin() + static_cast<std::ptrdiff_t>(copied_len));
+      copied_len += o->bytes.size();
+    }
+  }
+  std::size_t offset = 0;
+  while (offset < payload.size()) {
+    ipv4::Repr frag = repr;
+    if (offset != 0) frag.options = ConstBytes(copied.data(), copied_len);
+    const std::size_t room = (config_.mtu - frag.header_len()) & ~std::size_t{7};
+    if (room == 0) return fail(std::errc::message_size);
+    const std::size_t len = std::min(room, payload.size() - offset);
+    frag.frag_offset = static_cast<std::uint16_t>(offset);
+    frag.more_fragments = offset + len < payload.size();
+    frag.payload_len = len;
+    Datagram d(frag.buffer_len());
+    frag.emit(MutBytes(d.data(), d.size()));
+    std::copy_n(payload.begin() + static_cast<std::ptrdiff_t>(offset), len,
+                d.begin() + static_cast<std::ptrdiff_t>(frag.header_len()));
+    route(std::move(d), next_hop, now, out);
+    offset += len;
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------- input
+
+void Host::receive(ConstBytes frame, Timestamp ts, MonoTime now, Outbox& out) {
+  auto p = eth::Packet<>::checked(frame);
+  if (!p) {
+    drops_.bump(DropReason::eth_truncated);
+    return;
+  }
+  auto repr = eth::Repr::parse(*p);
+  if (!repr) {
+    drops_.bump(DropReason::eth_truncated);
+    return;
+  }
+  const bool broadcast = repr->dst.is_broadcast();
+  if (!broadcast && repr->dst != config_.mac) {
+    drops_.bump(DropReason::eth_not_for_us);
+    return;
+  }
+  const ConstBytes l3 = frame.subspan(repr->header_len());
+  switch (repr->ethertype) {
+    case EtherType::arp: receive_arp(l3, now, out); break;
+    case EtherType::ipv4: receive_ipv4(l3, broadcast, ts, now, out); break;
+    default: drops_.bump(DropReason::eth_unknown_type); break;
+  }
+}
+
+void Host::receive_arp(ConstBytes l3, MonoTime now, Outbox& out) {
+  auto p = arp::Packet<>::checked(l3);
+  if (!p) {
+    drops_.bump(DropReason::arp_truncated);
+    return;
+  }
+  auto a = arp::Repr::parse(*p);
+  if (!a) {
+    drops_.bump(DropReason::arp_unsupported);
+    return;
+  }
+  const bool for_us = a->target_ip == config_.address;
+  neighbors_.on_arp(a->source_ip, a->source_hw, for_us, now, actions_);
+  apply(actions_, out);
+  // RFC 826: "?Is the opcode ares_op$REQUEST? Yes: swap ... send". Only for
+  // an address ersatz owns; otherwise the kernel answers.
+  if (config_.own_address && for_us && a->operation == arp::Operation::request &&
+      !a->source_ip.is_unspecified()) {
+    emit_arp(out, arp::Operation::reply, a->source_hw, a->source_hw, a->source_ip);
+  } else if (config_.own_address && for_us && a->operation == arp::Operation::request) {
+    // An RFC 5227 probe for our address: defend it with a broadcast reply.
+    emit_arp(out, arp::Operation::reply, MacAddress::broadcast(), a->source_hw, a->source_ip);
+  }
+}
+
+void Host::receive_ipv4(ConstBytes l3, bool link_broadcast, Timestamp ts, MonoTime now,
+                        Outbox& out) {
+  auto p = ipv4::Packet<>::checked(l3);
+  if (!p) {
+    drops_.bump(ip_reason(p.error()));
+    return;
+  }
+  // RFC 1122 §3.2.1.1-2: version and checksum, silently.
+  if (auto r = ipv4::Repr::parse(*p); !r) {
+    drops_.bump(ip_reason(r.error()));
+    return;
+  }
+  // RFC 1122 §3.2.1.3: never accept a martian source.
+  if (p->src().is_martian_source()) {
+    drops_.bump(DropReason::ip_martian_source);
+    return;
+  }
+  const Ipv4Address dst = p->dst();
+  if (dst != config_.address && !dst.is_broadcast()) {
+    drops_.bump(DropReason::ip_not_for_us);
+    return;
+  }
+  // RFC 1122 §3.3.6: a link-layer broadcast carrying a unicast IP datagram
+  // is discarded.
+  if (link_broadcast && !dst.is_broadcast()) {
+    drops_.bump(DropReason::ip_link_broadcast);
+    return;
+  }
+  if (p->is_fragment()) {
+    auto outcome = reassembler_.add(*p, now);
+    if (outcome.dropped) drops_.bump(*outcome.dropped);
+    if (!outcome.datagram) return;
+    const auto& whole = *outcome.datagram;
+    auto q = ipv4::Packet<>::checked(ConstBytes(whole.data(), whole.size()));
+    if (q) deliver(*q, ts, out, now);
+    return;
+  }
+  deliver(*p, ts, out, now);
+}
+
+void Host::deliver(const ipv4::Packet<>& ip, Timestamp ts, Outbox& out, MonoTime now) {
+  if (ip.protocol() != ipv4::Protocol::icmp) {
+    drops_.bump(DropReason::ip_unknown_protocol);
+    return;
+  }
+  auto icmp = icmpv4::Packet<>::checked(ip.payload());
+  if (!icmp) {
+    drops_.bump(DropReason::icmp_truncated);
+    return;
+  }
+  const bool checksum_ok = icmp->verify_checksum();
+  if (config_.own_address && icmp->type() == icmpv4::Type::echo_request) {
+    // RFC 1122 §3.2.2: a bad checksum is discarded silently.
+    if (checksum_ok) {
+      answer_echo(ip, *icmp, now, out);
+    } else {
+      drops_.bump(DropReason::icmp_bad_checksum);
+    }
+    return;
+  }
+  if (listener_ == nullptr) {
+    drops_.bump(DropReason::icmp_unhandled);
+    return;
+  }
+  listener_->on_icmp(
+      IcmpDelivery{ts, ip.src(), ip.dst(), ip.ttl(), ip.tos(), ip.options(), *icmp, checksum_ok});
+}
+
+void Host::answer_echo(const ipv4::Packet<>& ip, const icmpv4::Packet<>& icmp, MonoTime now,
+                       Outbox& out) {
+  // RFC 1122 §3.2.2.6: the reply carries the request's data unchanged, and
+  // its source is the address the request was sent to. A request to a
+  // broadcast address is not answered (RFC 1122 allows silence).
+  if (ip.dst().is_broadcast()) return;
+  std::vector<std::byte> msg(icmp.bytes().begin(), icmp.bytes().end());
+  MutBytes m(msg.data(), msg.size());
+  store_u8(m, icmpv4::field::type, static_cast<std::uint8_t>(icmpv4::Type::echo_reply));
+  auto reply = icmpv4::Packet<MutBytes>::unchecked(m);
+  reply.fill_checksum();
+  ipv4::Repr r;
+  r.src = config_.address;
+  r.dst = ip.src();
+  r.protocol = ipv4::Protocol::icmp;
+  r.ttl = 64;
+  r.tos = ip.tos();
+  // Reply to where it came from, on-link or not: the request's source MAC
+  // is already in the neighbour cache if it asked for ours.
+  (void)send(r, ConstBytes(msg.data(), msg.size()), ip.src(), now, out);
+}
+
+// ---------------------------------------------------------------- timers
+
+void Host::poll(MonoTime now, Outbox& out) {
+  neighbors_.poll(now, actions_);
+  apply(actions_, out);
+  for (std::size_t n = reassembler_.poll(now); n > 0; --n) drops_.bump(DropReason::frag_timeout);
+}
+
+std::optional<MonoTime> Host::next_deadline() const noexcept {
+  auto a = neighbors_.next_deadline();
+  auto b = reassembler_.next_deadline();
+  if (a && b) return std::min(*a, *b);
+  return a ? a : b;
+}
+
+}  // namespace ersatz::stack

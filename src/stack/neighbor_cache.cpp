@@ -1,0 +1,179 @@
+#include "ersatz/stack/neighbor_cache.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace ersatz::stack {
+
+std::string_view to_string(NeighborState s) noexcept {
+  switch (s) {
+    case NeighborState::incomplete: return "INCOMPLETE";
+    case NeighborState::reachable: return "REACHABLE";
+    case NeighborState::stale: return "STALE";
+    case NeighborState::probe: return "PROBE";
+    case NeighborState::failed: return "FAILED";
+  }
+  return "?";
+}
+
+const NeighborCache::Entry* NeighborCache::find(wire::Ipv4Address ip) const noexcept {
+  auto it =
+      std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.ip == ip; });
+  return it == entries_.end() ? nullptr : &*it;
+}
+
+NeighborCache::Entry* NeighborCache::find_mut(wire::Ipv4Address ip) noexcept {
+  return const_cast<Entry*>(std::as_const(*this).find(ip));
+}
+
+NeighborCache::Entry& NeighborCache::insert(wire::Ipv4Address ip, MonoTime now) {
+  if (entries_.size() >= config_.capacity) {
+    // Evict the least recently used entry that nobody waits on; if every
+    // entry is resolving, the oldest of those.
+    auto victim =
+        std::min_element(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+          const bool a_busy = !a.queue.empty();
+          const bool b_busy = !b.queue.empty();
+          if (a_busy != b_busy) return !a_busy;
+          return a.last_used < b.last_used;
+        });
+    *victim = std::move(entries_.back());
+    entries_.pop_back();
+  }
+  Entry e;
+  e.ip = ip;
+  e.last_used = now;
+  entries_.push_back(std::move(e));
+  return entries_.back();
+}
+
+void NeighborCache::request(Entry& e, MonoTime now, NeighborActions& out, bool unicast) {
+  out.requests.push_back({e.ip, unicast ? std::optional(e.mac) : std::nullopt});
+  e.last_request = now;
+  e.deadline = now + config_.retrans;
+  ++e.probes;
+}
+
+void NeighborCache::enqueue(Entry& e, Datagram* datagram, NeighborActions& out) {
+  if (datagram == nullptr) return;
+  if (e.queue.size() >= config_.queue_len) {
+    // Keep the newest: an old datagram is likelier to be stale already.
+    e.queue.erase(e.queue.begin());
+    ++out.queue_overflows;
+  }
+  e.queue.push_back(std::move(*datagram));
+}
+
+std::optional<wire::MacAddress> NeighborCache::lookup(wire::Ipv4Address ip, MonoTime now,
+                                                      NeighborActions& out, Datagram* datagram) {
+  Entry* e = find_mut(ip);
+  if (e == nullptr) {
+    e = &insert(ip, now);
+    e->state = NeighborState::incomplete;
+    enqueue(*e, datagram, out);
+    request(*e, now, out, false);
+    return std::nullopt;
+  }
+  e->last_used = now;
+  switch (e->state) {
+    case NeighborState::reachable: return e->mac;
+    case NeighborState::stale:
+      // Usable, but confirm it (RFC 1122 §2.3.2.1 "unicast poll").
+      e->state = NeighborState::probe;
+      e->probes = 0;
+      request(*e, now, out, true);
+      return e->mac;
+    case NeighborState::probe: return e->mac;
+    case NeighborState::incomplete: enqueue(*e, datagram, out); return std::nullopt;
+    case NeighborState::failed:
+      enqueue(*e, datagram, out);
+      // RFC 1122 §2.3.2.1: no more than one request per second per
+      // destination, even when asked again and again.
+      if (now - e->last_request >= config_.retrans) {
+        e->state = NeighborState::incomplete;
+        e->probes = 0;
+        request(*e, now, out, false);
+      } else if (!e->queue.empty()) {
+        // Nobody will ask for this one; report it as failed at once.
+        out.failed.push_back({ip, std::move(e->queue)});
+        e->queue.clear();
+      }
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void NeighborCache::on_arp(wire::Ipv4Address sender_ip, wire::MacAddress sender_mac,
+                           bool we_are_target, MonoTime now, NeighborActions& out) {
+  // A sender of 0.0.0.0 is an RFC 5227 probe and says nothing about
+  // where an address lives; broadcast or multicast MACs are never
+  // neighbours.
+  if (sender_ip.is_unspecified() || sender_mac.is_multicast()) return;
+  Entry* e = find_mut(sender_ip);
+  if (e == nullptr) {
+    if (!we_are_target) return;
+    e = &insert(sender_ip, now);
+  } else if ((e->state == NeighborState::reachable || e->state == NeighborState::stale ||
+              e->state == NeighborState::probe) &&
+             e->mac != sender_mac && !e->warned) {
+    out.changes.push_back({sender_ip, e->mac, sender_mac});
+    e->warned = true;
+  }
+  e->mac = sender_mac;
+  e->state = NeighborState::reachable;
+  e->confirmed = now;
+  e->deadline = now + config_.reachable;
+  e->probes = 0;
+  if (!e->queue.empty()) {
+    out.resolved.push_back({sender_ip, sender_mac, std::move(e->queue)});
+    e->queue.clear();
+  }
+}
+
+void NeighborCache::poll(MonoTime now, NeighborActions& out) {
+  for (std::size_t i = 0; i < entries_.size();) {
+    Entry& e = entries_[i];
+    bool remove = false;
+    if (e.deadline <= now) {
+      switch (e.state) {
+        case NeighborState::incomplete:
+        case NeighborState::probe:
+          if (e.probes < config_.max_probes) {
+            request(e, now, out, e.state == NeighborState::probe);
+          } else {
+            e.state = NeighborState::failed;
+            e.deadline = now + config_.failed_hold;
+            if (!e.queue.empty()) {
+              out.failed.push_back({e.ip, std::move(e.queue)});
+              e.queue.clear();
+            }
+          }
+          break;
+        case NeighborState::reachable:
+          e.state = NeighborState::stale;
+          e.deadline = e.last_used + config_.stale_lifetime;
+          if (e.deadline <= now) e.deadline = now + config_.stale_lifetime;
+          break;
+        case NeighborState::stale: remove = now - e.last_used >= config_.stale_lifetime; break;
+        case NeighborState::failed: remove = true; break;
+      }
+      if (!remove && e.deadline <= now) e.deadline = now + config_.stale_lifetime;
+    }
+    if (remove) {
+      entries_[i] = std::move(entries_.back());
+      entries_.pop_back();
+    } else {
+      ++i;
+    }
+  }
+}
+
+std::optional<MonoTime> NeighborCache::next_deadline() const noexcept {
+  std::optional<MonoTime> next;
+  for (const Entry& e : entries_) {
+    if (!next || e.deadline < *next) next = e.deadline;
+  }
+  return next;
+}
+
+}  // namespace ersatz::stack
