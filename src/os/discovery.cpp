@@ -3,7 +3,9 @@
 #include "ersatz/os/discovery.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace ersatz::os {
 
@@ -70,48 +72,125 @@ const Route* select_route(const std::vector<Route>& routes, wire::Ipv4Address ds
   return best;
 }
 
+// The pure halves of route_to() and default_interface(): they work on
+// tables handed to them, so the unit tests can feed them made-up ones.
+// Not in the public header; tests/unit/discovery_test.cpp declares them.
+namespace detail {
+const Route* select_default_route(const std::vector<Route>& routes) noexcept;
+std::optional<wire::Ipv4Address> pick_source(const Route& r, const Interface& out,
+                                             const std::vector<Interface>& all);
+Result<RouteDecision> decide(const std::vector<Route>& routes,
+                             const std::vector<Interface>& interfaces, wire::Ipv4Address dst);
+}  // namespace detail
+
+namespace detail {
+
+const Route* select_default_route(const std::vector<Route>& routes) noexcept {
+  // Only 0.0.0.0/0 itself: select_route(routes, 0.0.0.0) would also take a
+  // 0.0.0.0/8 route, which is not "the default".
+  const Route* best = nullptr;
+  for (const Route& r : routes) {
+    if (r.prefix_len != 0) continue;
+    if (best == nullptr || r.metric < best->metric) best = &r;
+  }
+  return best;
+}
+
 namespace {
 
-/// The source the kernel would pick: the route's preferred source, else the
-/// interface's address on the next hop's subnet, else its first address.
-std::optional<wire::Ipv4Address> pick_source(const Route& r, const Interface& ifc,
-                                             wire::Ipv4Address next_hop) {
-  if (r.preferred_source) return r.preferred_source;
-  for (const auto& a : ifc.ipv4) {
-    if (next_hop.in_prefix(a.address, a.prefix_len)) return a.address;
+/// Routes that match but send nothing: the kernel answers the lookup with
+/// an error (fib_props[] in net/ipv4/fib_semantics.c: EHOSTUNREACH,
+/// EACCES, EINVAL).
+std::optional<RouteError> refusal(const Route& r) noexcept {
+  switch (r.type) {
+    case RouteType::unreachable: return RouteError::unreachable;
+    case RouteType::prohibit: return RouteError::prohibited;
+    case RouteType::blackhole: return RouteError::blackhole;
+    default: return std::nullopt;
   }
-  if (!ifc.ipv4.empty()) return ifc.ipv4.front().address;
+}
+
+/// Addresses fit to be a source for a route. 127/8 has host scope (iproute2
+/// gives it that by default; RFC 1122 §3.2.1.3 keeps it off the wire), and
+/// inet_select_addr() skips addresses of a narrower scope than the route's:
+/// host scope is narrower than that of any route in the main table. (Other
+/// scopes are not in Interface; an address set to `scope link` by hand
+/// would be taken here and not by the kernel.)
+bool usable_source(wire::Ipv4Address a) noexcept { return !a.is_loopback(); }
+
+}  // namespace
+
+std::optional<wire::Ipv4Address> pick_source(const Route& r, const Interface& out,
+                                             const std::vector<Interface>& all) {
+  // The route's own preferred source (RTA_PREFSRC, `src` in ip route)
+  // wins; the kernel sets one on every connected route.
+  if (r.preferred_source) return r.preferred_source;
+  // Otherwise Linux asks inet_select_addr(dev, gateway, scope) once per
+  // next hop (fib_info_update_nhc_saddr()): on the out device, the first
+  // primary address whose subnet holds the *gateway*, else the first
+  // primary address. An on-link route has no gateway and so gets the first
+  // primary address, whatever the destination.
+  //
+  // inet_select_addr() skips secondary addresses. It needs no test here:
+  // the kernel keeps primaries first and a secondary (same mask, subnet
+  // already covered: __inet_insert_ifa() in net/ipv4/devinet.c) after its
+  // primary, and dumps them in that order, so a first match is a primary.
+  std::optional<wire::Ipv4Address> first;
+  for (const InterfaceAddress& a : out.ipv4) {
+    if (!usable_source(a.address)) continue;
+    if (r.gateway && r.gateway->in_prefix(a.address, a.prefix_len)) return a.address;
+    if (!first) first = a.address;
+  }
+  if (first) return first;
+  // A device without addresses borrows one: the first address of the first
+  // device that has one, in device order (lo first).
+  for (const Interface& ifc : all) {
+    for (const InterfaceAddress& a : ifc.ipv4) {
+      if (usable_source(a.address)) return a.address;
+    }
+  }
   return std::nullopt;
 }
 
-}  // namespace
+Result<RouteDecision> decide(const std::vector<Route>& routes,
+                             const std::vector<Interface>& interfaces, wire::Ipv4Address dst) {
+  // 0.0.0.0 is never a destination (RFC 1122 §3.2.1.3: "this host"; Linux
+  // turns it into a loopback lookup), so it names the default route.
+  const Route* r = dst.is_unspecified() ? select_default_route(routes) : select_route(routes, dst);
+  if (r == nullptr) return fail(RouteError::no_route);
+  if (auto e = refusal(*r)) return fail(*e);
+  auto it = std::find_if(interfaces.begin(), interfaces.end(),
+                         [&](const Interface& i) { return i.index == r->out_index; });
+  if (it == interfaces.end()) return fail(RouteError::no_interface);
+  const wire::Ipv4Address next_hop = r->gateway.value_or(dst);
+  auto source = pick_source(*r, *it, interfaces);
+  if (!source) return fail(RouteError::no_source);
+  return RouteDecision{dst, *r, *it, next_hop, *source};
+}
+
+}  // namespace detail
 
 Result<RouteDecision> route_to(wire::Ipv4Address dst) {
   auto routes = list_routes();
   if (!routes) return tl::unexpected(routes.error());
-  const Route* r = select_route(*routes, dst);
+  auto ifaces = list_interfaces();
+  if (!ifaces) return tl::unexpected(ifaces.error());
+  return detail::decide(*routes, *ifaces, dst);
+}
+
+Result<Interface> default_interface() {
+  auto routes = list_routes();
+  if (!routes) return tl::unexpected(routes.error());
+  const Route* r = detail::select_default_route(*routes);
   if (r == nullptr) return fail(RouteError::no_route);
-  switch (r->type) {
-    case RouteType::unreachable: return fail(RouteError::unreachable);
-    case RouteType::prohibit: return fail(RouteError::prohibited);
-    case RouteType::blackhole: return fail(RouteError::blackhole);
-    default: break;
-  }
+  if (auto e = detail::refusal(*r)) return fail(*e);
+  // The interface alone: unlike route_to(), it does not need an address.
   auto ifaces = list_interfaces();
   if (!ifaces) return tl::unexpected(ifaces.error());
   auto it = std::find_if(ifaces->begin(), ifaces->end(),
                          [&](const Interface& i) { return i.index == r->out_index; });
   if (it == ifaces->end()) return fail(RouteError::no_interface);
-  const wire::Ipv4Address next_hop = r->gateway.value_or(dst);
-  auto source = pick_source(*r, *it, next_hop);
-  if (!source) return fail(RouteError::no_source);
-  return RouteDecision{dst, *r, *it, next_hop, *source};
-}
-
-Result<Interface> default_interface() {
-  auto d = route_to(wire::Ipv4Address(0));
-  if (!d) return tl::unexpected(d.error());
-  return d->interface;
+  return *it;
 }
 
 }  // namespace ersatz::os
