@@ -9,6 +9,12 @@ endif()
 
 # Sanitizers apply to everything we build (tests included), so that a
 # sanitizer report in any ctest run fails it.
+# libstdc++'s assertions turn an out-of-range span or vector index into an
+# abort instead of silent UB; on for every checked build.
+if(ERSATZ_WERROR OR ERSATZ_SANITIZE OR ERSATZ_FUZZ)
+  add_compile_definitions(_GLIBCXX_ASSERTIONS)
+endif()
+
 if(ERSATZ_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all
                       -fno-omit-frame-pointer)

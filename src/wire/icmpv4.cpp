@@ -201,15 +201,16 @@ void format_router_advert(Out& out, const TextFields& p) {
 }
 
 void format_body(Out& out, const TextFields& p) {
-  const QuotedFields q = p.quote();
   switch (p.type()) {
     case Type::echo_request:
     case Type::echo_reply:
       fmt::format_to(it(out), "echo {}, id {}, seq {}",
                      p.type() == Type::echo_request ? "request" : "reply", p.ident(), p.seq());
       return;
-    case Type::dst_unreachable: format_unreachable(out, p.code(), p, q); return;
-    case Type::redirect: format_redirect(out, p.code(), p, q); return;
+    // Only these two read the quote; text_needs() made sure it is there.
+    // (A message of another type may be shorter than its header.)
+    case Type::dst_unreachable: format_unreachable(out, p.code(), p, p.quote()); return;
+    case Type::redirect: format_redirect(out, p.code(), p, p.quote()); return;
     case Type::source_quench: out.append(std::string_view("source quench")); return;
     case Type::time_exceeded:
       if (p.code() == static_cast<std::uint8_t>(TimeExceeded::ttl)) {

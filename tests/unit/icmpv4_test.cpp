@@ -36,8 +36,8 @@ Bytes make_error(icmpv4::Type type, std::uint8_t code, std::uint32_t rest, const
 /// A quoted IPv4 header (IHL 5) carrying an echo request header.
 Bytes quoted_echo(std::uint16_t ident, std::uint16_t seq) {
   Bytes q = test::from_hex("45000054 abcd4000 0101 0000 c6120001 c6120102 0800 0000");
-  store_be16(mb(q), 24, ident);
   q.resize(28);
+  store_be16(mb(q), 24, ident);
   store_be16(mb(q), 26, seq);
   return q;
 }
