@@ -52,8 +52,10 @@ void dissect_icmp(Ipv4Layer& ip, std::string_view& malformed) noexcept {
     auto q = p->quote();
     if (!q) {
       note(malformed, reason("quote", q.error()));
+      // Short of the 8 data bytes, the quoted header may still be whole.
+      if (auto h = ipv4::Header<>::checked(p->original_datagram()); h && h->version() == 4) icmp.quoted_ip = *h;
     } else {
-      icmp.quote = *q;
+      if (auto h = ipv4::Header<>::checked(q->header())) icmp.quoted_ip = *h;
       // RFC 792: the quote holds the first 64 bits of the original data, so
       // an ICMP header is there unless the original was a later fragment.
       if (q->protocol() == ipv4::Protocol::icmp && q->frag_offset() == 0) {

@@ -134,16 +134,19 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
   const bool transport_names =
       first_fragment && (f.protocol == ipv4::Protocol::tcp || f.protocol == ipv4::Protocol::udp);
   if (d.ip || !transport_names) fmt::format_to(it(out), "{} > {}: ", f.src, f.dst);
-  if (!d.ip) {
-    fmt::format_to(it(out), " [remaining caplen({}) < header length({})] [|ip]", d.l3.size(),
-                   f.header_len);
+  if (!first_fragment) {
+    // A later fragment has no transport header to show; tcpdump says so
+    // even when the IP header itself was cut short.
+    fmt::format_to(it(out), "ip-proto-{}", static_cast<unsigned>(f.protocol));
+  } else if (!d.ip) {
+    fmt::format_to(it(out), " [remaining caplen({}) < header length({})] [|ip]", d.l3.size(), f.header_len);
     return;
   }
+  if (!d.ip) return;
   const Ipv4Layer& ip = *d.ip;
   const auto proto = static_cast<unsigned>(ip.header.protocol());
-  if (ip.header.frag_offset() != 0) {
-    // A later fragment has no transport header to show.
-    fmt::format_to(it(out), "ip-proto-{}", proto);
+  if (!first_fragment) {
+    // Named above.
   } else if (ip.header.protocol() == ipv4::Protocol::icmp) {
     icmpv4::format(out, ip.payload, ip.payload_len);
   } else {
@@ -273,7 +276,7 @@ void json_eth(JsonObject& j, const eth::Repr& e) {
 void json_arp(JsonObject& j, const arp::Packet<>& a) {
   j.num("arp.opcode", static_cast<std::uint16_t>(a.operation()));
   // Wireshark names the address fields only for the forms it knows.
-  const bool mac = a.hardware_len() == wire::MacAddress::size;
+  const bool mac = a.hardware_type() == arp::Hardware::ethernet && a.hardware_len() == wire::MacAddress::size;
   const bool ip =
       a.protocol_type() == EtherType::ipv4 && a.protocol_len() == wire::Ipv4Address::size;
   if (mac) j.addr("arp.src.hw_mac", wire::MacAddress::from_bytes(a.sha()));
@@ -310,8 +313,8 @@ void json_icmp(JsonObject& j, const IcmpLayer& icmp) {
     j.num("icmp.mtu", p.mtu());
   }
   if (p.type() == icmpv4::Type::redirect) j.addr("icmp.redir_gw", p.gateway());
-  if (icmp.quote) {
-    const auto& q = *icmp.quote;
+  if (icmp.quoted_ip) {
+    const auto& q = *icmp.quoted_ip;
     j.addr("icmp.quoted.ip.src", q.src());
     j.addr("icmp.quoted.ip.dst", q.dst());
     j.num("icmp.quoted.ip.proto", static_cast<std::uint8_t>(q.protocol()));
@@ -362,7 +365,13 @@ void format_json(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
   j.num("frame.number", frame.number);
   fmt::format_to(it(j.raw("frame.time_epoch")), "{}.{:09}", frame.ts.sec, frame.ts.nsec);
   j.num("frame.len", frame.wire_len);
-  if (d.eth) json_eth(j, *d.eth);
+  if (d.eth) {
+    json_eth(j, *d.eth);
+  } else if (d.eth_header) {
+    // A tag was cut off; the addresses before it are still known.
+    j.addr("eth.src", d.eth_header->src());
+    j.addr("eth.dst", d.eth_header->dst());
+  }
   if (d.arp) json_arp(j, *d.arp);
   if (d.ip) json_ipv4(j, *d.ip);
   if (!d.malformed.empty()) j.str("malformed", d.malformed);

@@ -57,6 +57,12 @@ def main():
                 skipped += 1
                 continue
             compared += 1
+            # libpcap reads the seconds as signed 32 bits and tcpdump cannot
+            # print a time before 1970; the file format says unsigned
+            # (draft-ietf-opsawg-pcap §5), which ersatz follows.
+            if b.startswith("[Error converting time] "):
+                b = b[len("[Error converting time] "):]
+                a = a.split(" ", 1)[1] if " " in a else a
             if MARKER.sub("", a) != b:
                 failures += 1
                 if failures <= 20:

@@ -150,6 +150,7 @@ class Gen:
         """Return a well-formed options area (multiple of 4 bytes, <= max_len)."""
         r = self.r
         out = b""
+        seen = set()
         for _ in range(r.randrange(1, 5)):
             room = max_len - len(out)
             if room <= 0:
@@ -181,6 +182,11 @@ class Gen:
                 o = bytes([r.choice(UNKNOWN_OPT_TYPES), L]) + self.rbytes(L - 2)
             if len(o) > room:
                 continue
+            # RFC 791: apart from NOP, an option appears at most once, and a
+            # datagram carries at most one source route (LSRR or SSRR)
+            if o[0] != 1 and (o[0] in seen or (o[0] in (131, 137) and seen & {131, 137})):
+                continue
+            seen.add(o[0])
             out += o
         # pad to a multiple of 4: EOL + zeros, NOPs, or EOL followed by junk
         # (bytes after EOL are padding, RFC 791: a decoder must stop at EOL)

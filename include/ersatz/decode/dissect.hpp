@@ -32,7 +32,9 @@ struct IcmpLayer {
   wire::icmpv4::Packet<> packet;
   /// Set when the whole message was captured and is not a fragment.
   std::optional<bool> checksum_ok;
-  std::optional<wire::ipv4::Quote> quote;
+  /// The quoted datagram's header, when all of it was quoted (even if the
+  /// 8 bytes RFC 792 asks for after it were not).
+  std::optional<wire::ipv4::Header<>> quoted_ip;
   std::optional<wire::icmpv4::Header<>> quoted_icmp;
 };
 
