@@ -54,6 +54,8 @@ void dissect_icmp(Ipv4Layer& ip, std::string_view& malformed) noexcept {
       note(malformed, reason("quote", q.error()));
       // Short of the 8 data bytes, the quoted header may still be whole.
       if (auto h = ipv4::Header<>::checked(p->original_datagram()); h && h->version() == 4) icmp.quoted_ip = *h;
+    } else if (q->version() != 4) {
+      note(malformed, "icmp: quoted ip: bad version");
     } else {
       if (auto h = ipv4::Header<>::checked(q->header())) icmp.quoted_ip = *h;
       // RFC 792: the quote holds the first 64 bits of the original data, so

@@ -92,4 +92,15 @@ constexpr std::uint16_t update(std::uint16_t hc, std::uint16_t old_word,
   return static_cast<std::uint16_t>(~sum);
 }
 
+/// The value a checksum field should hold, given what it holds (`stored`)
+/// and the one's-complement sum over the covered data with it in place
+/// (`sum`). Unlike update(stored, stored, 0) this never yields 0x0000 for
+/// data that sums to zero, so the result always verifies (the same
+/// arithmetic as tcpdump's in_cksum_shouldbe).
+constexpr std::uint16_t should_be(std::uint16_t stored, std::uint16_t sum) noexcept {
+  std::uint32_t s = stored + static_cast<std::uint16_t>(~sum);
+  s = (s & 0xffffU) + (s >> 16);
+  return static_cast<std::uint16_t>(s);
+}
+
 }  // namespace ersatz::wire::checksum

@@ -168,8 +168,7 @@ class Packet : public HeaderFields<S> {
   /// The checksum the message should carry (RFC 1624 eqn. 3 takes the
   /// stored value back out of the sum).
   std::uint16_t compute_checksum() const noexcept {
-    return checksum::update(static_cast<std::uint16_t>(~checksum::ones_sum(this->buf_)),
-                            this->checksum(), 0);
+    return checksum::should_be(this->checksum(), checksum::ones_sum(this->buf_));
   }
   /// Timestamps (RFC 792 p.16), milliseconds since midnight UT. Only for
   /// the timestamp types, whose length check_len guaranteed.

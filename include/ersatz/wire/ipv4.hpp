@@ -165,8 +165,7 @@ class HeaderFields {
   /// The checksum the header should carry.
   std::uint16_t compute_checksum() const noexcept {
     // RFC 1624 eqn. 3 takes the stored value back out of the sum.
-    return checksum::update(static_cast<std::uint16_t>(~checksum::ones_sum(header())), checksum(),
-                            0);
+    return checksum::should_be(checksum(), checksum::ones_sum(header()));
   }
 
   void set_ttl(std::uint8_t v) noexcept requires MutableSpan<S> { store_u8(buf_, field::ttl, v); }

@@ -1,0 +1,204 @@
+// The never-failing decoder over arbitrary frame bytes: dissect(), then
+// format_text() without and with the link header, and format_json(), whose
+// output must be one valid JSON object with unique keys. Every view the
+// Dissection holds must lie inside the frame.
+#include <fmt/format.h>
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "ersatz/decode/dissect.hpp"
+#include "fuzz_check.hpp"
+
+using namespace ersatz;
+using namespace ersatz::wire;
+
+namespace {
+
+/// A strict RFC 8259 checker for the one-line objects format_json writes.
+class Json {
+ public:
+  explicit Json(std::string_view s) : s_(s) {}
+
+  /// True when the whole text is one object whose top-level keys are unique.
+  bool top_level_object() {
+    if (!object(0, true)) return false;
+    return i_ == s_.size();
+  }
+
+ private:
+  bool at(char c) const { return i_ < s_.size() && s_[i_] == c; }
+  bool eat(char c) {
+    if (!at(c)) return false;
+    ++i_;
+    return true;
+  }
+  bool digits() {
+    const std::size_t start = i_;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+    return i_ > start;
+  }
+  bool number() {
+    eat('-');
+    if (eat('0')) {
+      if (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') return false;  // no leading zeros
+    } else if (!digits()) {
+      return false;
+    }
+    if (eat('.') && !digits()) return false;
+    if (eat('e') || eat('E')) {
+      if (!eat('+')) eat('-');
+      if (!digits()) return false;
+    }
+    return true;
+  }
+  bool string(std::string* out) {
+    if (!eat('"')) return false;
+    while (i_ < s_.size()) {
+      const char c = s_[i_++];
+      if (c == '"') return true;
+      if (static_cast<unsigned char>(c) < 0x20) return false;
+      if (out) out->push_back(c);
+      if (c != '\\') continue;
+      if (i_ >= s_.size()) return false;
+      const char e = s_[i_++];
+      if (out) out->push_back(e);
+      if (std::string_view("\"\\/bfnrt").find(e) != std::string_view::npos) continue;
+      if (e != 'u' || s_.size() - i_ < 4) return false;
+      for (int k = 0; k < 4; ++k) {
+        const char h = s_[i_++];
+        if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
+          return false;
+      }
+    }
+    return false;
+  }
+  bool literal(std::string_view word) {
+    if (s_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+  bool value(int depth) {
+    if (depth > 8 || i_ >= s_.size()) return false;
+    switch (s_[i_]) {
+      case '{': return object(depth + 1, false);
+      case '[': return array(depth + 1);
+      case '"': return string(nullptr);
+      case 't': return literal("true");
+      case 'f': return literal("false");
+      case 'n': return literal("null");
+      default: return number();
+    }
+  }
+  bool array(int depth) {
+    if (!eat('[')) return false;
+    if (eat(']')) return true;
+    do {
+      if (!value(depth)) return false;
+    } while (eat(','));
+    return eat(']');
+  }
+  bool object(int depth, bool unique_keys) {
+    if (!eat('{')) return false;
+    if (eat('}')) return true;
+    std::set<std::string> keys;
+    do {
+      std::string key;
+      if (!string(&key) || !eat(':') || !value(depth)) return false;
+      if (unique_keys && !keys.insert(key).second) return false;
+    } while (eat(','));
+    return eat('}');
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+void check_dissection(ConstBytes frame, const decode::Dissection& d) {
+  using ersatz_fuzz::within;
+  FUZZ_CHECK(d.eth_header.has_value() == (frame.size() >= ethernet::header_len));
+  FUZZ_CHECK(ersatz_fuzz::printable_line(d.malformed));
+  if (!d.eth_header) FUZZ_CHECK(!d.malformed.empty());
+  if (!d.eth) {
+    FUZZ_CHECK(d.l3.empty() && !d.arp && !d.ip_fixed && !d.ip);
+    return;
+  }
+  FUZZ_CHECK(d.eth_header.has_value());
+  FUZZ_CHECK(d.eth->tag_count <= ethernet::max_tags);
+  FUZZ_CHECK(d.l3.data() == frame.data() + d.eth->header_len());
+  FUZZ_CHECK(d.l3.size() == frame.size() - d.eth->header_len());
+  if (d.arp) {
+    FUZZ_CHECK(d.eth->ethertype == EtherType::arp);
+    FUZZ_CHECK(within(d.l3, d.arp->sha()) && within(d.l3, d.arp->tpa()));
+  }
+  if (d.ip_fixed) {
+    FUZZ_CHECK(d.eth->ethertype == EtherType::ipv4 && !d.l3.empty());
+    FUZZ_CHECK(d.ip_fixed->complete == (d.l3.size() >= ipv4::min_header_len));
+  }
+  if (!d.ip) return;
+  const decode::Ipv4Layer& ip = *d.ip;
+  FUZZ_CHECK(d.ip_fixed && d.ip_fixed->complete && d.ip_fixed->version == 4);
+  FUZZ_CHECK(ip.header.header_len() == d.ip_fixed->header_len);
+  FUZZ_CHECK(within(d.l3, ip.header.header()));
+  FUZZ_CHECK(within(d.l3, ip.payload));
+  FUZZ_CHECK(ip.payload.size() <= ip.payload_len);
+  if (!ip.icmp) return;
+  FUZZ_CHECK(ip.header.protocol() == ipv4::Protocol::icmp && ip.header.frag_offset() == 0);
+  FUZZ_CHECK(ip.icmp->packet.bytes().data() == ip.payload.data());
+  FUZZ_CHECK(within(ip.payload, ip.icmp->packet.bytes()));
+  const ConstBytes icmp_data = ip.icmp->packet.data();
+  if (ip.icmp->quoted_ip) {
+    const auto& q = *ip.icmp->quoted_ip;
+    FUZZ_CHECK(q.header().data() == icmp_data.data());
+    FUZZ_CHECK(within(icmp_data, q.header()));
+    FUZZ_CHECK(q.header_len() >= ipv4::min_header_len && q.header_len() <= ipv4::max_header_len);
+  }
+  if (ip.icmp->quoted_icmp) {
+    FUZZ_CHECK(ip.icmp->quoted_ip.has_value());
+    FUZZ_CHECK(ip.icmp->quoted_ip->protocol() == ipv4::Protocol::icmp);
+  }
+}
+
+void run(ConstBytes frame, std::uint32_t wire_len) {
+  const decode::Dissection d = decode::dissect(frame, wire_len);
+  check_dissection(frame, d);
+
+  decode::Frame f;
+  f.number = 1;
+  f.ts = Timestamp{1'700'000'000, 123'456'789};
+  f.wire_len = wire_len;
+  f.data = frame;
+
+  for (const bool link : {false, true}) {
+    fmt::memory_buffer text;
+    decode::format_text(text, f, d, decode::TextOptions{link});
+    const std::string_view line(text.data(), text.size());
+    FUZZ_CHECK(line.size() >= 16);  // "HH:MM:SS.uuuuuu "
+    FUZZ_CHECK(ersatz_fuzz::printable_line(line));
+  }
+
+  fmt::memory_buffer json;
+  decode::format_json(json, f, d);
+  const std::string_view obj(json.data(), json.size());
+  FUZZ_CHECK(!obj.empty() && obj.front() == '{' && obj.back() == '}');
+  FUZZ_CHECK(ersatz_fuzz::printable_line(obj));
+  FUZZ_CHECK(Json(obj).top_level_object());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size > 0xffff) return 0;  // frames; keeps the wire lengths below in range
+  const ConstBytes frame = ersatz_fuzz::input(data, size);
+  const auto len = static_cast<std::uint32_t>(size);
+  // As captured in full, then as cut short by a snap length: the last two
+  // bytes (payload or padding, easy for the fuzzer to steer) say how many
+  // more were on the wire.
+  run(frame, len);
+  const std::uint32_t missing = size >= 2 ? load_be16(frame, size - 2) : 0;
+  run(frame, len + 1 + missing);
+  return 0;
+}
