@@ -1,0 +1,89 @@
+// Classic BPF programs: the hand-built stack filter, and libpcap's compiler.
+#include "ersatz/link/bpf.hpp"
+
+#include <pcap/pcap.h>
+
+#include <cerrno>
+
+#include "ersatz/link/open_device.hpp"
+
+namespace ersatz::link {
+namespace {
+
+// Offsets in an untagged Ethernet frame carrying IPv4 (RFC 791 §3.1: the
+// protocol is byte 9 of the IP header).
+constexpr std::uint32_t at_ethertype = 12;
+constexpr std::uint32_t at_ip_protocol = 14 + 9;
+constexpr std::uint32_t type_arp = 0x0806;
+constexpr std::uint32_t type_ipv4 = 0x0800;
+constexpr std::uint32_t proto_icmp = 1;
+
+/// Jump offsets are relative to the next instruction and 8 bits wide; the
+/// programs here are short, so they always fit.
+std::uint8_t rel(std::size_t from, std::size_t to) noexcept {
+  return static_cast<std::uint8_t>(to - from - 1);
+}
+
+}  // namespace
+
+BpfProgram arp_or_icmp_filter(std::optional<wire::MacAddress> my_mac, std::uint32_t snaplen) {
+  using namespace bpf;
+  BpfProgram p;
+  // With a MAC: 0..6 check the destination address, then 7.. the type.
+  const std::size_t type_at = my_mac ? 7 : 0;
+  const std::size_t accept = type_at + 5;
+  const std::size_t drop = accept + 1;
+  if (my_mac) {
+    const auto& m = my_mac->octets();
+    const std::uint32_t low = (std::uint32_t{m[2]} << 24) | (std::uint32_t{m[3]} << 16) |
+                              (std::uint32_t{m[4]} << 8) | m[5];
+    const std::uint32_t high = (std::uint32_t{m[0]} << 8) | m[1];
+    // Loads are big-endian (network order) in classic BPF.
+    p.push_back(stmt(ld | w | abs, 2));                           // 0: A = dst[2..6]
+    p.push_back(jump(jmp | jeq | k, low, rel(1, 2), rel(1, 4)));  // 1: ours? else broadcast?
+    p.push_back(stmt(ld | h | abs, 0));                           // 2: A = dst[0..2]
+    p.push_back(jump(jmp | jeq | k, high, rel(3, type_at), rel(3, drop)));
+    p.push_back(jump(jmp | jeq | k, 0xffffffffU, rel(4, 5), rel(4, drop)));  // 4: A is dst[2..6]
+    p.push_back(stmt(ld | h | abs, 0));                                      // 5
+    p.push_back(jump(jmp | jeq | k, 0xffffU, rel(6, type_at), rel(6, drop)));
+  }
+  const std::size_t t = type_at;
+  p.push_back(stmt(ld | h | abs, at_ethertype));  // t
+  p.push_back(jump(jmp | jeq | k, type_arp, rel(t + 1, accept), rel(t + 1, t + 2)));
+  p.push_back(jump(jmp | jeq | k, type_ipv4, rel(t + 2, t + 3), rel(t + 2, drop)));
+  p.push_back(stmt(ld | b | abs, at_ip_protocol));  // t+3
+  p.push_back(jump(jmp | jeq | k, proto_icmp, rel(t + 4, accept), rel(t + 4, drop)));
+  p.push_back(stmt(ret | k, snaplen));  // accept: keep up to snaplen bytes
+  p.push_back(stmt(ret | k, 0));        // drop
+  return p;
+}
+
+Result<BpfProgram> compile_filter(const std::string& expression, std::uint32_t snaplen,
+                                  std::string* detail) {
+  // A "dead" handle compiles for a link type without opening anything.
+  pcap_t* p = pcap_open_dead(DLT_EN10MB, static_cast<int>(snaplen));
+  if (p == nullptr) return fail_errno(ENOMEM);
+  bpf_program prog{};
+  if (pcap_compile(p, &prog, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    if (detail != nullptr) *detail = pcap_geterr(p);
+    pcap_close(p);
+    return fail(RawError::pcap_failure);
+  }
+  BpfProgram out;
+  out.reserve(prog.bf_len);
+  for (u_int i = 0; i < prog.bf_len; ++i) {
+    const bpf_insn& in = prog.bf_insns[i];
+    out.push_back(BpfInsn{in.code, in.jt, in.jf, in.k});
+  }
+  pcap_freecode(&prog);
+  pcap_close(p);
+  return out;
+}
+
+Result<void> check_program(const BpfProgram& program) noexcept {
+  if (program.empty()) return fail_errno(EINVAL);
+  if (program.size() > bpf_max_insns) return fail(RawError::filter_too_long);
+  return {};
+}
+
+}  // namespace ersatz::link

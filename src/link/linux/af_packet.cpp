@@ -1,0 +1,357 @@
+// AF_PACKET device: TPACKET_V3 receive ring, PACKET_TX_RING or send().
+// References: packet(7); Documentation/networking/packet_mmap.rst (the
+// ring protocol, TPACKET_V3, the TX ring); Documentation/networking/
+// filter.rst (SO_ATTACH_FILTER).
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "ersatz/link/af_packet.hpp"
+#include "ersatz/link/netif.hpp"
+
+namespace ersatz::link {
+namespace {
+
+// Ring status words are shared with the kernel, which writes them from
+// another CPU: they are the one place read and written through a typed
+// pointer, as atomics, with the acquire/release order the kernel's
+// smp_wmb()/smp_rmb() pair with (packet_mmap.rst, "What TPACKET versions
+// are available": the status word hands a slot over). Everything else in
+// the ring is read with memcpy.
+std::uint32_t load_status(const std::byte* p) noexcept {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast)
+  return std::atomic_ref<std::uint32_t>(
+             *reinterpret_cast<std::uint32_t*>(const_cast<std::byte*>(p)))
+      .load(std::memory_order_acquire);
+}
+void store_status(std::byte* p, std::uint32_t v) noexcept {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast)
+  std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(p))
+      .store(v, std::memory_order_release);
+}
+
+constexpr std::size_t block_status_at =
+    offsetof(tpacket_block_desc, hdr) + offsetof(tpacket_hdr_v1, block_status);
+// Where a TX frame's data starts when PACKET_TX_HAS_OFF is not set: right
+// after the aligned header (tpacket_snd: tp_hdrlen - sizeof(sockaddr_ll)).
+constexpr std::size_t tx_data_at = TPACKET_ALIGN(sizeof(tpacket3_hdr));
+constexpr std::size_t vlan_len = 4;
+
+template <class T>
+Result<void> set_option(int fd, int level, int name, const T& value) {
+  if (::setsockopt(fd, level, name, &value, sizeof value) != 0) return fail_errno(errno);
+  return {};
+}
+
+std::size_t round_up(std::size_t v, std::size_t to) { return (v + to - 1) / to * to; }
+std::size_t pow2_at_least(std::size_t v) {
+  std::size_t p = 1;
+  while (p < v) p <<= 1U;
+  return p;
+}
+
+timespec until(MonoTime deadline) noexcept {
+  const auto left = std::max(deadline - MonoClock::now(), MonoClock::duration::zero());
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+  return timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AfPacketDevice>> AfPacketDevice::open(const std::string& ifname,
+                                                             const DeviceOptions& options) {
+  std::unique_ptr<AfPacketDevice> dev(new AfPacketDevice());
+  if (auto r = dev->setup(ifname, options); !r) return tl::unexpected(r.error());
+  return dev;
+}
+
+AfPacketDevice::~AfPacketDevice() {
+  // Frames already queued are handed to the kernel; not waiting for them.
+  if (tx_queued_ > 0) (void)kick(false);
+}
+
+Result<void> AfPacketDevice::setup(const std::string& ifname, const DeviceOptions& options) {
+  // Protocol 0: the socket receives nothing until bind() names a protocol,
+  // so no frame of another interface, and none the filter would refuse,
+  // can be queued while it is being set up.
+  fd_.reset(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
+  if (!fd_) return fail_errno(errno);  // EPERM without CAP_NET_RAW
+  auto info = netif_info(ifname);
+  if (!info) return tl::unexpected(info.error());
+  if (!info->ethernet) return fail(RawError::not_ethernet);
+  ifindex_ = info->index;
+  caps_.name = ifname;
+  caps_.mtu = info->mtu;
+  caps_.mac = info->mac;
+  caps_.kernel_timestamps = true;
+  caps_.can_transmit = true;
+  snaplen_ = std::max<std::uint32_t>(options.snaplen, 64);
+  // The kernel accepts a frame of MTU + link header, and 4 more when it
+  // carries an 802.1Q tag (packet_extra_vlan_len_allowed).
+  max_tx_len_ = info->mtu + ETH_HLEN + vlan_len;
+  tx_batch_ = std::max<std::size_t>(options.tx_batch, 1);
+
+  const int fd = fd_.get();
+  if (auto r = set_option(fd, SOL_PACKET, PACKET_VERSION, int{TPACKET_V3}); !r) return r;
+  // Room to put a stripped VLAN tag back in front of the frame (libpcap
+  // reserves the same).
+  if (auto r = set_option(fd, SOL_PACKET, PACKET_RESERVE, unsigned{vlan_len}); !r) return r;
+  if (options.ignore_outgoing) {
+    // Linux 4.20+; before that, outgoing frames are recognised by their
+    // sll_pkttype and skipped in receive().
+    if (auto r = set_option(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, int{1}); !r) {
+      if (r.error() != std::errc::no_protocol_option) return r;
+      drop_outgoing_ = true;
+    }
+  }
+  if (options.filter) {
+    if (auto r = set_filter(*options.filter); !r) return r;
+  }
+  if (options.qdisc_bypass) {
+    if (auto r = set_option(fd, SOL_PACKET, PACKET_QDISC_BYPASS, int{1}); !r) return r;
+  }
+  // A blocking send (flush, a full ring) waits at most this long.
+  if (auto r = set_option(fd, SOL_SOCKET, SO_SNDTIMEO, timeval{1, 0}); !r) return r;
+  if (auto r = setup_rings(options); !r) return r;
+
+  sockaddr_ll addr{};
+  addr.sll_family = AF_PACKET;
+  addr.sll_protocol = htons(ETH_P_ALL);
+  addr.sll_ifindex = ifindex_;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+    return fail_errno(errno);
+  if (options.promiscuous) {
+    packet_mreq mr{};
+    mr.mr_ifindex = ifindex_;
+    mr.mr_type = PACKET_MR_PROMISC;
+    if (auto r = set_option(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, mr); !r) return r;
+  }
+  return {};
+}
+
+Result<void> AfPacketDevice::setup_rings(const DeviceOptions& options) {
+  const int fd = fd_.get();
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+
+  // A malformed TX frame is skipped rather than left in the ring, where it
+  // would stop every frame behind it (tpacket_snd, po->tp_loss). Like the
+  // version and the reserve, it can only be set before a ring exists.
+  if (options.tx_mode == TxMode::ring) {
+    if (auto r = set_option(fd, SOL_PACKET, PACKET_LOSS, int{1}); !r) return r;
+  }
+
+  // Receive ring. For TPACKET_V3 the frame size only has to divide the
+  // block evenly (packet_set_ring checks frames_per_block * block_nr ==
+  // frame_nr); frames are packed into blocks at their own length.
+  tpacket_req3 rx{};
+  rx_block_size_ = round_up(std::max(options.rx_block_size, page), page);
+  rx_block_nr_ = std::max<std::size_t>(options.rx_blocks, 2);
+  constexpr std::size_t rx_frame_size = 2048;
+  rx.tp_block_size = static_cast<unsigned>(rx_block_size_);
+  rx.tp_block_nr = static_cast<unsigned>(rx_block_nr_);
+  rx.tp_frame_size = rx_frame_size;
+  rx.tp_frame_nr = static_cast<unsigned>(rx_block_size_ / rx_frame_size * rx_block_nr_);
+  rx.tp_retire_blk_tov =
+      static_cast<unsigned>(std::max<std::int64_t>(options.block_timeout.count(), 1));
+  if (auto r = set_option(fd, SOL_PACKET, PACKET_RX_RING, rx); !r) return r;
+  const std::size_t rx_size = rx_block_size_ * rx_block_nr_;
+
+  // Transmit ring: fixed frames, each a header and up to max_tx_len_ bytes.
+  // TPACKET_V3 TX rings need Linux 4.11; when the kernel refuses one, frames
+  // go out with send() instead.
+  std::size_t tx_size = 0;
+  if (options.tx_mode == TxMode::ring) {
+    const std::size_t frame = pow2_at_least(tx_data_at + max_tx_len_);
+    const std::size_t block = std::max(frame, page);
+    // Bound the ring at 4 MiB whatever the MTU (loopback's is 64 KiB).
+    const std::size_t frames = std::clamp<std::size_t>(
+        std::min(options.tx_frames, (std::size_t{4} << 20) / frame), block / frame, 1U << 16);
+    const std::size_t per_block = block / frame;
+    const std::size_t blocks = (frames + per_block - 1) / per_block;
+    tpacket_req3 tx{};
+    tx.tp_block_size = static_cast<unsigned>(block);
+    tx.tp_block_nr = static_cast<unsigned>(blocks);
+    tx.tp_frame_size = static_cast<unsigned>(frame);
+    tx.tp_frame_nr = static_cast<unsigned>(blocks * per_block);
+    if (set_option(fd, SOL_PACKET, PACKET_TX_RING, tx)) {
+      tx_frame_size_ = frame;
+      tx_frame_nr_ = blocks * per_block;
+      tx_size = blocks * block;
+    }
+  }
+  if (tx_frame_nr_ == 0) tx_buf_.resize(max_tx_len_);
+
+  // One mapping holds both rings, receive first (packet_mmap.rst).
+  void* addr = ::mmap(nullptr, rx_size + tx_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (addr == MAP_FAILED) return fail_errno(errno);
+  map_ = Mapping(addr, rx_size + tx_size);
+  return {};
+}
+
+std::byte* AfPacketDevice::rx_block(std::size_t i) const noexcept {
+  return map_.data() + i * rx_block_size_;
+}
+std::byte* AfPacketDevice::tx_frame(std::size_t i) const noexcept {
+  return map_.data() + rx_block_size_ * rx_block_nr_ + i * tx_frame_size_;
+}
+
+void AfPacketDevice::release_block() noexcept {
+  walker_.reset();
+  store_status(rx_block(rx_current_) + block_status_at, TP_STATUS_KERNEL);
+  rx_current_ = (rx_current_ + 1) % rx_block_nr_;
+}
+
+Result<std::optional<RxFrame>> AfPacketDevice::receive(MonoTime deadline) {
+  // A caller that batches sends and then waits for an answer must not wait
+  // on frames still sitting in the TX ring.
+  if (tx_queued_ > 0) {
+    if (auto r = kick(false); !r) return tl::unexpected(r.error());
+  }
+  for (;;) {
+    if (walker_) {
+      auto next = walker_->next();
+      if (!next) {
+        ++bad_blocks_;
+        release_block();
+        return tl::unexpected(next.error());
+      }
+      if (!*next) {
+        release_block();
+        continue;
+      }
+      tpacket::RingFrame f = **next;
+      if (drop_outgoing_ && f.pkttype == PACKET_OUTGOING) continue;
+      tpacket::reinsert_vlan(MutBytes(rx_block(rx_current_), rx_block_size_), f);
+      const std::uint32_t caplen = std::min(f.snaplen, snaplen_);
+      return RxFrame{ConstBytes(rx_block(rx_current_) + f.mac_offset, caplen),
+                     std::max(f.len, caplen), f.ts};
+    }
+    std::byte* block = rx_block(rx_current_);
+    if ((load_status(block + block_status_at) & TP_STATUS_USER) != 0) {
+      auto w = tpacket::BlockWalker::open(ConstBytes(block, rx_block_size_));
+      if (!w) {
+        ++bad_blocks_;
+        release_block();
+        return tl::unexpected(w.error());
+      }
+      walker_.emplace(*w);
+      continue;
+    }
+    if (MonoClock::now() >= deadline) return std::optional<RxFrame>{};
+    // The socket polls readable once the block after the last one handed
+    // back is the user's (packet_poll); the status was checked just above,
+    // so no wake-up is lost.
+    pollfd pfd{fd_.get(), POLLIN, 0};
+    const timespec left = until(deadline);
+    const int n = ::ppoll(&pfd, 1, &left, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) return std::optional<RxFrame>{};
+      return fail_errno(errno);
+    }
+    if (n > 0 && (pfd.revents & POLLERR) != 0) {
+      // A pending socket error (ENETDOWN when the interface goes away).
+      int err = 0;
+      socklen_t len = sizeof err;
+      if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0)
+        return fail_errno(err);
+    }
+  }
+}
+
+Result<void> AfPacketDevice::kick(bool wait) {
+  // One send() with no data asks the kernel to send every frame marked
+  // TP_STATUS_SEND_REQUEST (packet_mmap.rst, "Transmission process");
+  // without MSG_DONTWAIT it also waits until they have left.
+  for (;;) {
+    const ssize_t n = ::send(fd_.get(), nullptr, 0, wait ? 0 : MSG_DONTWAIT);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    // The socket's send buffer is full: the frames stay queued in the ring
+    // and go with the next kick.
+    if (errno == EAGAIN || errno == ENOBUFS) return {};
+    return fail_errno(errno);
+  }
+  tx_queued_ = 0;
+  return {};
+}
+
+Result<void> AfPacketDevice::flush() {
+  if (tx_frame_nr_ == 0 || tx_queued_ == 0) return {};
+  return kick(true);
+}
+
+Result<void> AfPacketDevice::wait_tx_slot() {
+  std::byte* frame = tx_frame(tx_head_);
+  const auto hdr_status = offsetof(tpacket3_hdr, tp_status);
+  if (load_status(frame + hdr_status) == TP_STATUS_AVAILABLE) return {};
+  // The ring is full: send what is queued and wait for it, then for the
+  // slot to come back (the kernel frees it when the frame's skb is done).
+  if (auto r = kick(true); !r) return r;
+  for (int i = 0; i < 100; ++i) {
+    if (load_status(frame + hdr_status) == TP_STATUS_AVAILABLE) return {};
+    pollfd pfd{fd_.get(), POLLOUT, 0};
+    if (::poll(&pfd, 1, 10) < 0 && errno != EINTR) return fail_errno(errno);
+  }
+  return fail_errno(ENOBUFS);
+}
+
+Result<void> AfPacketDevice::transmit(std::size_t len, FunctionRef<void(MutBytes)> fill) {
+  if (len < ETH_HLEN) return fail(RawError::frame_too_short);
+  if (len > max_tx_len_) return fail(RawError::frame_too_long);
+  if (tx_frame_nr_ == 0) {
+    const MutBytes buf(tx_buf_.data(), len);
+    fill(buf);
+    for (;;) {
+      if (::send(fd_.get(), buf.data(), len, 0) >= 0) return {};
+      if (errno != EINTR) return fail_errno(errno);
+    }
+  }
+  if (auto r = wait_tx_slot(); !r) return r;
+  std::byte* frame = tx_frame(tx_head_);
+  fill(MutBytes(frame + tx_data_at, len));
+  const auto len32 = static_cast<std::uint32_t>(len);
+  const std::uint32_t zero = 0;
+  std::memcpy(frame + offsetof(tpacket3_hdr, tp_len), &len32, sizeof len32);
+  std::memcpy(frame + offsetof(tpacket3_hdr, tp_snaplen), &len32, sizeof len32);
+  // TPACKET_V3 TX frames must have tp_next_offset 0 (tpacket_parse_header).
+  std::memcpy(frame + offsetof(tpacket3_hdr, tp_next_offset), &zero, sizeof zero);
+  store_status(frame + offsetof(tpacket3_hdr, tp_status), TP_STATUS_SEND_REQUEST);
+  tx_head_ = (tx_head_ + 1) % tx_frame_nr_;
+  if (++tx_queued_ >= tx_batch_) return kick(false);
+  return {};
+}
+
+std::uint64_t AfPacketDevice::drops() const noexcept {
+  // PACKET_STATISTICS resets the kernel's counters on every read.
+  tpacket_stats_v3 st{};
+  socklen_t len = sizeof st;
+  if (::getsockopt(fd_.get(), SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) drops_ += st.tp_drops;
+  return drops_;
+}
+
+Result<void> AfPacketDevice::set_filter(const BpfProgram& program) {
+  if (auto r = check_program(program); !r) return r;
+  // struct sock_filter and BpfInsn share their layout (bpf.hpp).
+  static_assert(sizeof(sock_filter) == sizeof(BpfInsn));
+  std::vector<sock_filter> insns(program.size());
+  for (std::size_t i = 0; i < program.size(); ++i) {
+    insns[i] = sock_filter{program[i].code, program[i].jt, program[i].jf, program[i].k};
+  }
+  sock_fprog prog{static_cast<unsigned short>(insns.size()), insns.data()};
+  return set_option(fd_.get(), SOL_SOCKET, SO_ATTACH_FILTER, prog);
+}
+
+}  // namespace ersatz::link

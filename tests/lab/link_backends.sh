@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Lab: every raw backend sends and receives for real.
+#
+#   ns A: a0 198.18.5.1/24 02:e5:05:00:00:01 <--veth--> ns B: b0 198.18.5.2/24 02:e5:05:00:00:02
+#   ns T: ezt0, a persistent TAP, 198.18.6.1/24 02:e5:06:00:00:01
+#
+# For AF_PACKET (TX ring, batched) and libpcap: link_probe in A sends echo
+# requests built with the wire Reprs, and tcpdump in B must see exactly
+# them; then B pings A and the probe (with the hand-built BPF filter) must
+# print B's requests, not A's replies (outgoing frames are ignored) and not
+# a UDP datagram (the filter drops it). For TAP: the probe attaches to ezt0
+# and sends into the kernel (tcpdump on ezt0 sees the frames, the kernel
+# answers them), receives the kernel's pings, and creates a TAP of its own
+# that vanishes when it exits. Every probe reports CapEff 0 once its device
+# is open.
+#
+# Nothing leaves the namespaces created here (198.18.0.0/15 only); they are
+# deleted on exit, failure included. Needs root; skips (77) otherwise.
+# Usage: link_backends.sh LINK_PROBE [ERSATZ]
+set -u
+probe=$1
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: needs root for network namespaces"
+  exit 77
+fi
+for tool in ip tcpdump ping timeout; do
+  command -v "$tool" >/dev/null || { echo "SKIP: missing $tool"; exit 77; }
+done
+
+suffix="$$-$RANDOM"
+NS_A="ez-link-a-$suffix"
+NS_B="ez-link-b-$suffix"
+NS_T="ez-link-t-$suffix"
+tmp=$(mktemp -d)
+bg_pids=()
+
+cleanup() {
+  local p
+  for p in "${bg_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  for ns in "$NS_A" "$NS_B" "$NS_T"; do ip netns del "$ns" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fails=0
+check() {  # check DESCRIPTION CONDITION...
+  local what=$1
+  shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
+}
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# wait_for FILE PATTERN: up to 5 s for a line to appear.
+wait_for() {
+  local i
+  for i in $(seq 1 50); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for '$2' in $1:" >&2
+  cat "$1" >&2
+  return 1
+}
+
+# start_tcpdump NS IFACE OUT [FILTER...]: runs until stop_tcpdump.
+start_tcpdump() {
+  local ns=$1 dev=$2 out=$3
+  shift 3
+  : >"$out.err"
+  timeout -s KILL 60 ip netns exec "$ns" tcpdump -nn -l -i "$dev" "$@" >"$out" 2>"$out.err" &
+  tcpdump_pid=$!
+  bg_pids+=("$tcpdump_pid")
+  wait_for "$out.err" "listening on"
+}
+stop_tcpdump() {
+  sleep 0.3
+  kill -INT "$(pgrep -P "$tcpdump_pid")" 2>/dev/null
+  wait "$tcpdump_pid" 2>/dev/null
+}
+
+cap_zero() { grep -q "^CapEff:[[:space:]]*0000000000000000$" "$1"; }
+
+# ------------------------------------------------------------------ lab
+for ns in "$NS_A" "$NS_B" "$NS_T"; do
+  ip netns add "$ns"
+  in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null || true
+  in_ns "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
+  ip -n "$ns" link set lo up
+done
+ip -n "$NS_A" link add a0 address 02:e5:05:00:00:01 type veth peer name b0 netns "$NS_B" \
+  address 02:e5:05:00:00:02
+ip -n "$NS_A" addr add 198.18.5.1/24 dev a0
+ip -n "$NS_B" addr add 198.18.5.2/24 dev b0
+ip -n "$NS_A" link set a0 up
+ip -n "$NS_B" link set b0 up
+
+# ------------------------------------------------------------ veth backends
+for backend in afpacket pcap; do
+  # Send: five echo requests, in batches of four on AF_PACKET's TX ring.
+  start_tcpdump "$NS_B" b0 "$tmp/$backend.tx.tcpdump" icmp || { fails=$((fails + 1)); continue; }
+  timeout 20 ip netns exec "$NS_A" "$probe" --backend "$backend" --iface a0 --batch 4 \
+    send 5 02:e5:05:00:00:02 198.18.5.1 198.18.5.2 >"$tmp/$backend.tx.out" 2>&1
+  check "$backend: probe sends 5 frames" grep -qx "sent 5" "$tmp/$backend.tx.out"
+  stop_tcpdump
+  grep "ICMP echo request" "$tmp/$backend.tx.tcpdump" | sed 's/^[0-9:.]* //' >"$tmp/$backend.tx.got"
+  for seq in 1 2 3 4 5; do
+    echo "IP 198.18.5.1 > 198.18.5.2: ICMP echo request, id 17767, seq $seq, length 40"
+  done >"$tmp/want"
+  check "$backend: tcpdump in the peer sees exactly the 5 requests, in order" \
+    cmp -s "$tmp/want" "$tmp/$backend.tx.got"
+  check "$backend: the peer's kernel answers them (checksums are right)" \
+    test "$(grep -c "ICMP echo reply, id 17767" "$tmp/$backend.tx.tcpdump")" -eq 5
+  check "$backend: CapEff is 0 once the device is open" cap_zero "$tmp/$backend.tx.out"
+  if [ "$backend" = afpacket ]; then
+    check "afpacket: frames went through PACKET_TX_RING" grep -qx "tx ring yes" "$tmp/$backend.tx.out"
+  fi
+
+  # Receive, through the stack filter: B's pings pass; A's replies are
+  # outgoing (ignored); a UDP datagram is dropped by the kernel filter.
+  timeout -s KILL 30 ip netns exec "$NS_A" "$probe" --backend "$backend" --iface a0 --filter \
+    recv 20 >"$tmp/$backend.rx.out" 2>"$tmp/$backend.rx.err" &
+  rx=$!
+  bg_pids+=("$rx")
+  if wait_for "$tmp/$backend.rx.err" "^ready"; then
+    in_ns "$NS_B" ping -n -c 3 -i 0.2 -W 1 198.18.5.1 >/dev/null
+    in_ns "$NS_B" bash -c 'echo ersatz >/dev/udp/198.18.5.1/9' 2>/dev/null
+    sleep 0.5
+    kill -INT "$(pgrep -P "$rx")" 2>/dev/null
+  fi
+  wait "$rx"
+  check "$backend: receive exits 0 on SIGINT" test $? -eq 0
+  check "$backend: the 3 echo requests arrive" \
+    test "$(grep -c "198.18.5.2 > 198.18.5.1: ICMP echo request" "$tmp/$backend.rx.out")" -eq 3
+  check "$backend: outgoing replies are not received" \
+    test "$(grep -c "echo reply" "$tmp/$backend.rx.out")" -eq 0
+  # ersatz prints UDP as "ip-proto-17" (it decodes ARP, IPv4 and ICMP).
+  check "$backend: the BPF filter drops UDP" test "$(grep -c "ip-proto-17" "$tmp/$backend.rx.out")" -eq 0
+  check "$backend: CapEff is 0 while receiving" cap_zero "$tmp/$backend.rx.out"
+  ip -n "$NS_A" neigh flush all
+  ip -n "$NS_B" neigh flush all
+done
+
+# Control for the filter checks: without --filter the UDP datagram arrives.
+timeout -s KILL 30 ip netns exec "$NS_A" "$probe" --backend afpacket --iface a0 recv 20 \
+  >"$tmp/nofilter.out" 2>"$tmp/nofilter.err" &
+rx=$!
+bg_pids+=("$rx")
+if wait_for "$tmp/nofilter.err" "^ready"; then
+  in_ns "$NS_B" bash -c 'echo ersatz >/dev/udp/198.18.5.1/9' 2>/dev/null
+  sleep 0.5
+  kill -INT "$(pgrep -P "$rx")" 2>/dev/null
+fi
+wait "$rx"
+check "control: without the filter the UDP datagram is received" \
+  grep -q "198.18.5.2 > 198.18.5.1:  ip-proto-17" "$tmp/nofilter.out"
+
+# ------------------------------------------------------------------- TAP
+ip -n "$NS_T" tuntap add mode tap name ezt0
+ip -n "$NS_T" link set ezt0 address 02:e5:06:00:00:01
+ip -n "$NS_T" addr add 198.18.6.1/24 dev ezt0
+ip -n "$NS_T" link set ezt0 up
+# ersatz's end of the TAP link answers to no ARP here: a static entry.
+ip -n "$NS_T" neigh add 198.18.6.2 lladdr 02:e5:06:00:00:00 dev ezt0 nud permanent
+
+timeout -s KILL 30 ip netns exec "$NS_T" "$probe" --backend tap --iface ezt0 recv 20 \
+  >"$tmp/tap.rx.out" 2>"$tmp/tap.rx.err" &
+rx=$!
+bg_pids+=("$rx")
+if wait_for "$tmp/tap.rx.err" "^ready"; then
+  in_ns "$NS_T" ping -n -c 3 -i 0.2 -W 0.3 198.18.6.2 >/dev/null
+  sleep 0.3
+  kill -INT "$(pgrep -P "$rx")" 2>/dev/null
+fi
+wait "$rx"
+check "tap: ersatz's MAC is the interface's with the last bit flipped" \
+  grep -qx "opened ezt0 mtu 1500 mac 02:e5:06:00:00:00" "$tmp/tap.rx.out"
+check "tap: the kernel's 3 echo requests arrive" \
+  test "$(grep -c "02:e5:06:00:00:01 > 02:e5:06:00:00:00, .*198.18.6.1 > 198.18.6.2: ICMP echo request" \
+    "$tmp/tap.rx.out")" -eq 3
+check "tap: CapEff is 0 while receiving" cap_zero "$tmp/tap.rx.out"
+
+if start_tcpdump "$NS_T" ezt0 "$tmp/tap.tx.tcpdump" -e icmp; then
+  timeout 20 ip netns exec "$NS_T" "$probe" --backend tap --iface ezt0 \
+    send 3 02:e5:06:00:00:01 198.18.6.2 198.18.6.1 >"$tmp/tap.tx.out" 2>&1
+  stop_tcpdump
+  check "tap: tcpdump on the TAP sees the 3 requests" \
+    test "$(grep -c "02:e5:06:00:00:00 > 02:e5:06:00:00:01, .*198.18.6.2 > 198.18.6.1: ICMP echo request, id 17767" \
+      "$tmp/tap.tx.tcpdump")" -eq 3
+  check "tap: the kernel answers them" \
+    test "$(grep -c "198.18.6.1 > 198.18.6.2: ICMP echo reply, id 17767" "$tmp/tap.tx.tcpdump")" -eq 3
+else
+  fails=$((fails + 1))
+fi
+
+timeout 20 ip netns exec "$NS_T" "$probe" --backend tap --iface ezt9 info >"$tmp/tap.new.out" 2>&1
+check "tap: a new TAP is created by name" grep -q "^opened ezt9 mtu 1500 mac" "$tmp/tap.new.out"
+check "tap: CapEff is 0 after creating it" cap_zero "$tmp/tap.new.out"
+check "tap: it is gone when ersatz exits" test -z "$(ip -n "$NS_T" -o link show ezt9 2>/dev/null)"
+
+echo "link_backends: $fails failed"
+exit $((fails > 0))

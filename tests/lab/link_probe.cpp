@@ -1,0 +1,206 @@
+// link_probe: the lab's driver for the raw devices. It opens one interface
+// with one backend, drops its privileges, reports the effective capability
+// set, and then sends crafted ICMP echo requests or prints what arrives.
+//
+//   link_probe [common] info
+//   link_probe [common] send COUNT DST_MAC SRC_IP DST_IP
+//   link_probe [common] recv SECONDS [MAX_FRAMES]
+//
+// common: --backend afpacket|pcap|tap  --iface NAME  [--filter]  [--batch N]
+//         [--outgoing]
+//
+// Output (stdout): "opened NAME mtu M mac X", "CapEff: HEX", then one
+// tcpdump-style line per received frame and "received N" / "sent N". The
+// probe prints "ready" on stderr once it listens, for scripts to wait on.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "ersatz/decode/dissect.hpp"
+#include "ersatz/link/af_packet.hpp"
+#include "ersatz/link/bpf.hpp"
+#include "ersatz/link/libpcap_device.hpp"
+#include "ersatz/link/open_device.hpp"
+#include "ersatz/link/privileges.hpp"
+#include "ersatz/link/tap_device.hpp"
+#include "ersatz/wire/ethernet.hpp"
+#include "ersatz/wire/icmpv4.hpp"
+#include "ersatz/wire/ipv4.hpp"
+
+using namespace ersatz;
+
+namespace {
+
+int usage() {
+  std::fputs(
+      "usage: link_probe --backend B --iface IF [--filter] [--batch N] [--outgoing]\n"
+      "                  info | send COUNT DST_MAC SRC_IP DST_IP | recv SECONDS [MAX]\n",
+      stderr);
+  return 2;
+}
+
+std::string cap_eff() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("CapEff:", 0) == 0) return line;
+  }
+  return "CapEff: ?";
+}
+
+volatile std::sig_atomic_t stop = 0;
+extern "C" void on_stop(int /*signo*/) { stop = 1; }
+
+/// An Ethernet + IPv4 + ICMP echo request, built with the wire Reprs.
+std::vector<std::byte> echo_request(wire::MacAddress src_mac, wire::MacAddress dst_mac,
+                                    wire::Ipv4Address src, wire::Ipv4Address dst,
+                                    std::uint16_t seq) {
+  std::vector<std::byte> payload(32);
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::byte>(i);
+  const auto icmp = wire::icmpv4::Repr::echo_request(0x4567, seq, {payload.data(), payload.size()});
+  wire::ipv4::Repr ip;
+  ip.src = src;
+  ip.dst = dst;
+  ip.protocol = wire::ipv4::Protocol::icmp;
+  ip.ident = seq;
+  ip.payload_len = icmp.buffer_len();
+  wire::ethernet::Repr eth;
+  eth.src = src_mac;
+  eth.dst = dst_mac;
+  eth.ethertype = wire::EtherType::ipv4;
+  std::vector<std::byte> f(eth.buffer_len(ip.buffer_len()));
+  const MutBytes all(f.data(), f.size());
+  eth.emit(all, ip.buffer_len());
+  const MutBytes l3 = all.subspan(eth.header_len(), ip.buffer_len());
+  ip.emit(l3);
+  icmp.emit(l3.subspan(ip.header_len()));
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  link::DeviceOptions opt;
+  std::string iface;
+  bool filter = false;
+  std::vector<std::string> rest;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--backend") {
+      auto b = link::parse_backend(value());
+      if (!b) return usage();
+      opt.backend = *b;
+    } else if (a == "--iface") {
+      iface = value();
+    } else if (a == "--filter") {
+      filter = true;
+    } else if (a == "--batch") {
+      opt.tx_batch = std::strtoul(value().c_str(), nullptr, 10);
+    } else if (a == "--outgoing") {
+      opt.ignore_outgoing = false;
+    } else {
+      rest.push_back(a);
+    }
+  }
+  if (iface.empty() || rest.empty()) return usage();
+
+  std::string detail;
+  auto dev = link::open_device(iface, opt, &detail);
+  if (!dev) {
+    if (link::is_permission_error(dev.error())) {
+      fmt::print(stderr, "ersatz: {}\n", link::needs_cap_net_raw);
+      return 2;
+    }
+    fmt::print(stderr, "link_probe: {}: {} {}\n", iface, dev.error().message(), detail);
+    return 1;
+  }
+  if (auto r = link::drop_privileges(); !r) {
+    fmt::print(stderr, "link_probe: cannot drop privileges: {}\n", r.error().message());
+    return 1;
+  }
+  link::Device& d = **dev;
+  const auto& caps = d.capabilities();
+  if (filter) {
+    // Installed after the privilege drop on purpose: attaching a filter to
+    // an open socket needs no capability.
+    const auto prog = link::arp_or_icmp_filter(caps.mac);
+    Result<void> r;
+    if (auto* af = dynamic_cast<link::AfPacketDevice*>(&d)) r = af->set_filter(prog);
+    if (auto* pc = dynamic_cast<link::LibpcapDevice*>(&d)) r = pc->set_filter(prog);
+    if (auto* tap = dynamic_cast<link::TapDevice*>(&d)) r = tap->set_filter(prog);
+    if (!r) {
+      fmt::print(stderr, "link_probe: filter: {}\n", r.error().message());
+      return 1;
+    }
+  }
+  fmt::print("opened {} mtu {} mac {}\n{}\n", caps.name, caps.mtu, caps.mac, cap_eff());
+  std::fflush(stdout);
+
+  const std::string& cmd = rest[0];
+  if (cmd == "info") return 0;
+  if (cmd == "send" && rest.size() == 5) {
+    const unsigned long count = std::strtoul(rest[1].c_str(), nullptr, 10);
+    const auto dst_mac = wire::MacAddress::parse(rest[2]);
+    const auto src = wire::Ipv4Address::parse(rest[3]);
+    const auto dst = wire::Ipv4Address::parse(rest[4]);
+    if (!dst_mac || !src || !dst) return usage();
+    unsigned long sent = 0;
+    for (unsigned long i = 1; i <= count; ++i) {
+      const auto f = echo_request(caps.mac, *dst_mac, *src, *dst, static_cast<std::uint16_t>(i));
+      if (auto r = link::transmit_copy(d, {f.data(), f.size()}); !r) {
+        fmt::print(stderr, "link_probe: send: {}\n", r.error().message());
+        return 1;
+      }
+      ++sent;
+    }
+    if (auto* af = dynamic_cast<link::AfPacketDevice*>(&d)) {
+      if (auto r = af->flush(); !r) {
+        fmt::print(stderr, "link_probe: flush: {}\n", r.error().message());
+        return 1;
+      }
+      fmt::print("tx ring {}\n", af->tx_ring() ? "yes" : "no");
+    }
+    fmt::print("sent {}\n", sent);
+    return 0;
+  }
+  if (cmd == "recv" && (rest.size() == 2 || rest.size() == 3)) {
+    const double seconds = std::strtod(rest[1].c_str(), nullptr);
+    const unsigned long max = rest.size() == 3 ? std::strtoul(rest[2].c_str(), nullptr, 10) : 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    const auto end = MonoClock::now() + std::chrono::duration_cast<MonoClock::duration>(
+                                            std::chrono::duration<double>(seconds));
+    std::fputs("ready\n", stderr);
+    unsigned long n = 0;
+    fmt::memory_buffer line;
+    while (stop == 0 && MonoClock::now() < end && (max == 0 || n < max)) {
+      auto r = d.receive(end);
+      if (!r) {
+        fmt::print(stderr, "link_probe: receive: {}\n", r.error().message());
+        return 1;
+      }
+      if (!*r) continue;
+      ++n;
+      const decode::Frame frame{n, (*r)->ts, (*r)->wire_len, (*r)->data};
+      line.clear();
+      decode::format_text(line, frame, decode::dissect(frame.data, frame.wire_len),
+                          decode::TextOptions{true});
+      fmt::print("{}\n", std::string_view(line.data(), line.size()));
+      std::fflush(stdout);
+    }
+    fmt::print("received {}\n", n);
+    return 0;
+  }
+  return usage();
+}
