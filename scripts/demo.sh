@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# The demo: builds the release binary and decodes a capture of real kernel
-# traffic (ARP, ping on-link and through a router, TTL expiry,
-# unreachables, fragmentation, IP options, an 802.1Q VLAN).
+# The demo: ersatz's main job in a throwaway network-namespace lab.
+#
+#   client 198.18.0.1 --- router 198.18.0.254 | 198.18.1.254 --- peer 198.18.1.2
+#
+# Inside the client namespace it lists the interfaces and routes ersatz
+# discovers, then pings on-link and through the router with ersatz's own
+# Ethernet, ARP, IPv4 and ICMP (the kernel only hands over raw frames), and
+# finally decodes a capture as tcpdump would. Everything stays inside
+# 198.18.0.0/15 and the lab is torn down on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target ersatz_cli
-ersatz=build/release/ersatz
-sample=tests/data/sample.pcap
+ersatz=$(pwd)/build/release/ersatz
+
+source tests/lab/lab.sh
+lab_up
 
 run() {
-  printf '\n$ %s\n' "$*"
+  printf '\n\033[1m$ %s\033[0m\n' "$*"
   "$@"
 }
-run "$ersatz" dump -r "$sample"
-run "$ersatz" dump -e -c 4 -r "$sample"
-printf '\n$ %s\n' "$ersatz dump --json -r $sample | sed -n 10p"
-"$ersatz" dump --json -r "$sample" 2>/dev/null | sed -n 10p
+in_client() { run ip netns exec "$LAB_CLIENT" "$@"; }
+
+in_client "$ersatz" interfaces
+in_client "$ersatz" route
+in_client "$ersatz" route "$LAB_PEER_IP"
+in_client "$ersatz" ping -c 3 "$LAB_ROUTER_IP"
+in_client "$ersatz" ping -c 3 "$LAB_PEER_IP"
+in_client "$ersatz" ping -c 1 -t 1 "$LAB_PEER_IP" || true
+run "$ersatz" dump -c 12 -r tests/data/sample.pcap

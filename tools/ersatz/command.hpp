@@ -20,6 +20,7 @@ struct Command {
 Command register_dump(CLI::App& parent);
 Command register_interfaces(CLI::App& parent);
 Command register_route(CLI::App& parent);
+Command register_ping(CLI::App& parent);
 
 /// Prints "ersatz: MESSAGE" on stderr.
 void error_line(std::string_view message);

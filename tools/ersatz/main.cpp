@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   commands.push_back(register_dump(app));
   commands.push_back(register_interfaces(app));
   commands.push_back(register_route(app));
+  commands.push_back(register_ping(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

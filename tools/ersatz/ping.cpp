@@ -1,0 +1,681 @@
+// ersatz ping: a drop-in for iputils ping, on ersatz's own Ethernet, ARP,
+// IPv4 and ICMP. Flags, output lines and exit codes follow iputils
+// (20221126); only the times differ.
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <ersatz/link/open_device.hpp>
+#include <ersatz/link/privileges.hpp>
+#include <ersatz/link/tracer.hpp>
+#include <ersatz/os/discovery.hpp>
+#include <ersatz/stack/echo.hpp>
+#include <ersatz/stack/host.hpp>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+
+#include "command.hpp"
+
+namespace ersatz::tools {
+namespace {
+
+using namespace std::chrono_literals;
+using wire::Ipv4Address;
+namespace icmpv4 = wire::icmpv4;
+namespace ipv4 = wire::ipv4;
+
+std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_status_requested{false};
+
+struct PingOptions {
+  std::string host;
+  std::optional<long> count;
+  double interval = 1.0;
+  long size = 56;
+  int ttl = 64;
+  std::optional<double> timeout;   // -W: how long to wait for the last reply
+  std::optional<double> deadline;  // -w: stop after this many seconds
+  bool quiet = false;
+  bool flood = false;
+  std::string interface;  // -I: name or address
+  bool numeric = false;
+  bool print_timestamps = false;    // -D
+  bool report_outstanding = false;  // -O
+  std::string pattern;              // -p, hex
+  std::string pmtu;                 // -M do|dont|want
+  int tos = 0;                      // -Q
+  bool verbose = false;
+  bool json = false;
+  std::string pcap_out;
+  std::string backend = "auto";
+};
+
+// ---------------------------------------------------------------- stats
+
+/// The counters of iputils' finish(): times in microseconds.
+struct PingStats {
+  long transmitted = 0;
+  long received = 0;
+  long duplicates = 0;
+  long corrupted = 0;
+  long errors = 0;
+  long long tmin = 0;
+  long long tmax = 0;
+  long long tsum = 0;
+  long long tsum2 = 0;
+  long long timed = 0;
+  long pipe = 0;  // most probes outstanding at once
+
+  void add_rtt(long long us) {
+    if (timed == 0 || us < tmin) tmin = us;
+    if (us > tmax) tmax = us;
+    tsum += us;
+    tsum2 += us * us;
+    ++timed;
+  }
+};
+
+/// iputils prints a round-trip time with fewer decimals as it grows.
+std::string format_rtt(long long us) {
+  if (us >= 100000 - 50) return fmt::format("{}", (us + 500) / 1000);
+  if (us >= 10000 - 5) return fmt::format("{}.{:01}", (us + 50) / 1000, ((us + 50) % 1000) / 100);
+  if (us >= 1000) return fmt::format("{}.{:02}", (us + 5) / 1000, ((us + 5) % 1000) / 10);
+  return fmt::format("{}.{:03}", us / 1000, us % 1000);
+}
+
+/// iputils' words for an ICMP error (ping.c pr_icmph).
+std::string describe_error(icmpv4::Type type, std::uint8_t code, std::uint32_t rest) {
+  using icmpv4::Type;
+  switch (type) {
+    case Type::dst_unreachable:
+      switch (code) {
+        case 0: return "Destination Net Unreachable";
+        case 1: return "Destination Host Unreachable";
+        case 2: return "Destination Protocol Unreachable";
+        case 3: return "Destination Port Unreachable";
+        case 4: return fmt::format("Frag needed and DF set (mtu = {})", rest & 0xffffU);
+        case 5: return "Source Route Failed";
+        case 6: return "Destination Net Unknown";
+        case 7: return "Destination Host Unknown";
+        case 8: return "Source Host Isolated";
+        case 9: return "Destination Net Prohibited";
+        case 10: return "Destination Host Prohibited";
+        case 11: return "Destination Net Unreachable for Type of Service";
+        case 12: return "Destination Host Unreachable for Type of Service";
+        case 13: return "Packet filtered";
+        case 14: return "Precedence Violation";
+        case 15: return "Precedence Cutoff";
+        default: return fmt::format("Dest Unreachable, Bad Code: {}", code);
+      }
+    case Type::source_quench: return "Source Quench";
+    case Type::redirect: {
+      const char* what = code == 0   ? "Redirect Network"
+                         : code == 1 ? "Redirect Host"
+                         : code == 2 ? "Redirect Type of Service and Network"
+                         : code == 3 ? "Redirect Type of Service and Host"
+                                     : nullptr;
+      const std::string head = what ? what : fmt::format("Redirect, Bad Code: {}", code);
+      return fmt::format("{}(New nexthop: {})", head, Ipv4Address(rest));
+    }
+    case Type::time_exceeded:
+      if (code == 0) return "Time to live exceeded";
+      if (code == 1) return "Frag reassembly time exceeded";
+      return fmt::format("Time exceeded, Bad Code: {}", code);
+    case Type::param_problem: return fmt::format("Parameter problem: pointer = {}", rest >> 24);
+    default: return fmt::format("Bad ICMP type: {}", static_cast<unsigned>(type));
+  }
+}
+
+// ---------------------------------------------------------------- output
+
+/// Writes what iputils writes, or JSON Lines with --json.
+class PingPrinter {
+ public:
+  PingPrinter(const PingOptions& o, Ipv4Address target) : o_(o), target_(target) {}
+
+  void header(std::size_t ip_options_len) {
+    if (o_.json) return;
+    if (!o_.pattern.empty()) fmt::print("PATTERN: 0x{}\n", o_.pattern);
+    fmt::print("PING {} ({}) {}({}) bytes of data.\n", o_.host, target_, o_.size,
+               o_.size + 8 + 20 + static_cast<long>(ip_options_len));
+    std::fflush(stdout);
+  }
+
+  void sent() {
+    if (o_.flood && !o_.json) put("."), std::fflush(stdout);
+  }
+
+  void reply(const stack::EchoReply& r) {
+    if (o_.json) {
+      fmt::print("{{\"seq\":{},\"from\":\"{}\",\"bytes\":{},\"ttl\":{}", r.seq, r.from, r.icmp_len,
+                 r.ttl);
+      if (r.rtt) fmt::print(",\"rtt_ms\":{:.3f}", r.rtt->count() / 1e6);
+      fmt::print(",\"duplicate\":{}", r.duplicate);
+      if (r.bad_checksum) fmt::print(",\"bad_checksum\":true");
+      fmt::print("}}\n");
+      return;
+    }
+    if (o_.flood) {
+      if (!r.duplicate) put("\b \b");
+      std::fflush(stdout);
+      return;
+    }
+    if (o_.quiet) return;
+    prefix(r.ts);
+    fmt::print("{} bytes from {}: icmp_seq={} ttl={}", r.icmp_len, r.from, r.seq, r.ttl);
+    if (r.rtt) fmt::print(" time={} ms", format_rtt(std::max<long long>(0, r.rtt->count() / 1000)));
+    if (r.duplicate) fmt::print(" (DUP!)");
+    if (r.bad_checksum) fmt::print(" (BAD CHECKSUM!)");
+    if (r.wrong_byte) {
+      fmt::print("\nwrong data byte #{} should be 0x{:x} but was 0x{:x}", r.wrong_byte->index,
+                 r.wrong_byte->expected, r.wrong_byte->got);
+    }
+    fmt::print("\n");
+    std::fflush(stdout);
+  }
+
+  void error(std::uint16_t seq, Ipv4Address from, const std::string& what, Timestamp ts) {
+    if (o_.json) {
+      fmt::print("{{\"seq\":{},\"from\":\"{}\",\"error\":\"{}\"}}\n", seq, from, what);
+      return;
+    }
+    if (o_.flood) {
+      put("\bE");
+      std::fflush(stdout);
+      return;
+    }
+    if (o_.quiet) return;
+    prefix(ts);
+    fmt::print("From {} icmp_seq={} {}\n", from, seq, what);
+    std::fflush(stdout);
+  }
+
+  void local_error(const std::string& what) {
+    if (o_.json) {
+      fmt::print("{{\"error\":\"local error: {}\"}}\n", what);
+      return;
+    }
+    fmt::print(stderr, "ping: local error: {}\n", what);
+  }
+
+  void no_answer(std::uint16_t seq) {
+    if (o_.json || o_.quiet || o_.flood) return;
+    prefix(wall_now());
+    fmt::print("no answer yet for icmp_seq={}\n", seq);
+  }
+
+  void lost(std::uint16_t seq) {
+    if (o_.json) fmt::print("{{\"seq\":{},\"lost\":true}}\n", seq);
+  }
+
+  void summary(const PingStats& s, std::chrono::nanoseconds elapsed, bool show_rtt) {
+    const long time_ms = static_cast<long>((elapsed.count() + 500000) / 1000000);
+    const double loss =
+        s.transmitted ? (s.transmitted - s.received) * 100.0 / static_cast<double>(s.transmitted)
+                      : 0;
+    const long long n = s.timed;
+    const long long mean = n ? s.tsum / n : 0;
+    const long long mdev = n ? static_cast<long long>(std::sqrt(
+                                   static_cast<double>(std::max(0LL, s.tsum2 / n - mean * mean))))
+                             : 0;
+    if (o_.json) {
+      fmt::print(
+          "{{\"summary\":true,\"transmitted\":{},\"received\":{},\"duplicates\":{},\"corrupted\":{}"
+          ",\"errors\":{},"
+          "\"loss_pct\":{:g},\"time_ms\":{}",
+          s.transmitted, s.received, s.duplicates, s.corrupted, s.errors, loss, time_ms);
+      if (n) {
+        fmt::print(
+            ",\"rtt_min_ms\":{:.3f},\"rtt_avg_ms\":{:.3f},\"rtt_max_ms\":{:.3f},\"rtt_mdev_ms\":{:."
+            "3f}",
+            s.tmin / 1e3, mean / 1e3, s.tmax / 1e3, mdev / 1e3);
+      }
+      fmt::print("}}\n");
+      return;
+    }
+    // The leading newline ends the last reply line, or flood's dots.
+    fmt::print("\n--- {} ping statistics ---\n", o_.host);
+    fmt::print("{} packets transmitted, {} received", s.transmitted, s.received);
+    if (s.duplicates) fmt::print(", +{} duplicates", s.duplicates);
+    if (s.corrupted) fmt::print(", +{} corrupted", s.corrupted);
+    if (s.errors) fmt::print(", +{} errors", s.errors);
+    if (s.transmitted) fmt::print(", {:g}% packet loss, time {}ms", loss, time_ms);
+    fmt::print("\n");
+    bool rtt = false;
+    if (s.received && show_rtt && n) {
+      fmt::print("rtt min/avg/max/mdev = {}.{:03}/{}.{:03}/{}.{:03}/{}.{:03} ms", s.tmin / 1000,
+                 s.tmin % 1000, mean / 1000, mean % 1000, s.tmax / 1000, s.tmax % 1000, mdev / 1000,
+                 mdev % 1000);
+      rtt = true;
+    }
+    if (s.pipe > 1) fmt::print("{}pipe {}", rtt ? ", " : "", s.pipe);
+    if (s.received && o_.flood && s.transmitted > 1) {
+      const long long ipg = elapsed.count() / 1000 / (s.transmitted - 1);
+      fmt::print(", ipg/ewma {}.{:03}/{}.{:03} ms", ipg / 1000, ipg % 1000, mean / 1000,
+                 mean % 1000);
+    }
+    fmt::print("\n");
+    std::fflush(stdout);
+  }
+
+  /// SIGQUIT: iputils' interim status line, on stderr.
+  void status(const PingStats& s) {
+    const long loss = s.transmitted ? (s.transmitted - s.received) * 100 / s.transmitted : 0;
+    fmt::print(stderr, "\r{}/{} packets, {}% loss", s.received, s.transmitted, loss);
+    if (s.timed) {
+      const long long mean = s.tsum / s.timed;
+      fmt::print(stderr, ", min/avg/ewma/max = {}.{:03}/{}.{:03}/{}.{:03}/{}.{:03} ms",
+                 s.tmin / 1000, s.tmin % 1000, mean / 1000, mean % 1000, mean / 1000, mean % 1000,
+                 s.tmax / 1000, s.tmax % 1000);
+    }
+    fmt::print(stderr, "\n");
+  }
+
+ private:
+  void put(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+  void prefix(Timestamp ts) {
+    if (o_.print_timestamps) fmt::print("[{}.{:06}] ", ts.sec, ts.nsec / 1000);
+  }
+  const PingOptions& o_;
+  Ipv4Address target_;
+};
+
+// ---------------------------------------------------------------- setup
+
+std::optional<Ipv4Address> resolve(const std::string& host) {
+  if (auto a = Ipv4Address::parse(host)) return a;
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_RAW;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || res == nullptr)
+    return std::nullopt;
+  const auto* sin = reinterpret_cast<const sockaddr_in*>(res->ai_addr);
+  const Ipv4Address a(ntohl(sin->sin_addr.s_addr));
+  ::freeaddrinfo(res);
+  return a;
+}
+
+std::optional<std::vector<std::uint8_t>> parse_pattern(const std::string& hex) {
+  // iputils: up to 16 bytes of hex.
+  if (hex.empty() || hex.size() > 32) return std::nullopt;
+  std::vector<std::uint8_t> out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const std::string byte = hex.substr(i, 2);
+    char* end = nullptr;
+    const unsigned long v = std::strtoul(byte.c_str(), &end, 16);
+    if (end == byte.c_str() || *end != '\0') return std::nullopt;
+    out.push_back(static_cast<std::uint8_t>(v));
+  }
+  return out;
+}
+
+/// Where probes go: the OS route table, or -I.
+Result<os::RouteDecision> choose_route(const PingOptions& o, Ipv4Address dst) {
+  auto d = os::route_to(dst);
+  if (o.interface.empty() || !d) return d;
+  auto ifaces = os::list_interfaces();
+  if (!ifaces) return tl::unexpected(ifaces.error());
+  const auto by_addr = Ipv4Address::parse(o.interface);
+  for (const auto& i : *ifaces) {
+    const bool named = i.name == o.interface;
+    const bool owns = by_addr && std::any_of(i.ipv4.begin(), i.ipv4.end(),
+                                             [&](const auto& a) { return a.address == *by_addr; });
+    if (!named && !owns) continue;
+    os::RouteDecision r = *d;
+    r.interface = i;
+    if (owns)
+      r.source = *by_addr;
+    else if (!i.ipv4.empty() && r.route.out_index != i.index)
+      r.source = i.ipv4.front().address;
+    if (r.route.out_index != i.index) r.next_hop = dst;  // forced out another link: on-link
+    return r;
+  }
+  return fail(std::errc::no_such_device);
+}
+
+int prefix_of(const os::Interface& i, Ipv4Address source) {
+  for (const auto& a : i.ipv4) {
+    if (a.address == source) return a.prefix_len;
+  }
+  return 32;
+}
+
+// ---------------------------------------------------------------- the loop
+
+class PingRun {
+ public:
+  PingRun(const PingOptions& o, Ipv4Address target, const os::RouteDecision& route,
+          link::Device& dev, std::vector<std::uint8_t> pattern)
+      : o_(o),
+        target_(target),
+        route_(route),
+        dev_(dev),
+        printer_(o, target),
+        rng_(std::random_device{}()),
+        host_(host_config(route)),
+        session_(echo_config(std::move(pattern))) {
+    host_.set_listener(&session_);
+    interval_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::duration<double>(o.interval));
+    if (o.flood && interval_ == std::chrono::nanoseconds::zero()) interval_ = 10ms;
+    linger_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::duration<double>(o.timeout.value_or(10.0)));
+  }
+
+  int run() {
+    printer_.header(0);
+    start_ = MonoClock::now();
+    next_send_ = start_;
+    if (o_.deadline)
+      end_ = start_ + std::chrono::duration_cast<MonoClock::duration>(
+                          std::chrono::duration<double>(*o_.deadline));
+    while (!finished()) {
+      if (g_status_requested.exchange(false)) printer_.status(stats_);
+      const MonoTime now = MonoClock::now();
+      if (may_send() && now >= next_send_) send(now);
+      auto rx = dev_.receive(wait_until());
+      if (rx && *rx) {
+        host_.receive((*rx)->data, (*rx)->ts, MonoClock::now(), outbox_);
+      } else if (!rx && rx.error() != std::errc::interrupted) {
+        error_line(fmt::format("{}: {}", dev_.capabilities().name, rx.error().message()));
+        return exit_usage;
+      }
+      host_.poll(MonoClock::now(), outbox_);
+      flush();
+      handle_events();
+    }
+    for (std::uint16_t seq = 1; seq <= stats_.transmitted && o_.json; ++seq) {
+      if (!session_.answered(seq) && !errored_.count(seq)) printer_.lost(seq);
+    }
+    printer_.summary(stats_, last_send_ - first_send_,
+                     o_.size >= static_cast<long>(stack::echo_timeval_len));
+    if (stats_.received == 0) return exit_failure;
+    if (o_.deadline && o_.count && stats_.received < *o_.count) return exit_failure;
+    return exit_ok;
+  }
+
+ private:
+  stack::HostConfig host_config(const os::RouteDecision& r) {
+    stack::HostConfig c;
+    c.mac = r.interface.mac;
+    c.address = r.source;
+    c.prefix_len = prefix_of(r.interface, r.source);
+    c.mtu = r.interface.mtu ? r.interface.mtu : 1500;
+    c.first_ident = static_cast<std::uint16_t>(rng_());
+    return c;
+  }
+  stack::EchoConfig echo_config(std::vector<std::uint8_t> pattern) {
+    stack::EchoConfig c;
+    c.source = route_.source;
+    c.target = target_;
+    // Random, not the PID: two pings on one host must not share it.
+    c.ident = static_cast<std::uint16_t>(rng_());
+    c.cookie = (std::uint64_t{rng_()} << 32) | rng_();
+    c.data_len = static_cast<std::size_t>(o_.size);
+    c.pattern = std::move(pattern);
+    return c;
+  }
+
+  bool may_send() const { return !o_.count || stats_.transmitted < *o_.count; }
+
+  MonoTime wait_until() const {
+    MonoTime t = MonoClock::now() + 1s;
+    if (may_send()) t = std::min(t, next_send_);
+    if (auto h = host_.next_deadline()) t = std::min(t, *h);
+    if (end_) t = std::min(t, *end_);
+    if (!may_send()) t = std::min(t, last_send_mono_ + linger_);
+    return t;
+  }
+
+  bool finished() const {
+    if (g_interrupted) return true;
+    const MonoTime now = MonoClock::now();
+    if (end_ && now >= *end_) return true;
+    if (!o_.count || may_send()) return false;
+    if (stats_.received + stats_.errors >= *o_.count) return true;
+    return now >= last_send_mono_ + linger_;
+  }
+
+  void send(MonoTime now) {
+    const auto seq = static_cast<std::uint16_t>(stats_.transmitted + 1);
+    if (o_.report_outstanding && stats_.transmitted > 0 &&
+        !session_.answered(static_cast<std::uint16_t>(seq - 1))) {
+      printer_.no_answer(static_cast<std::uint16_t>(seq - 1));
+    }
+    const Timestamp wall = wall_now();
+    const ConstBytes msg = session_.request(seq, wall);
+    ipv4::Repr r;
+    r.src = route_.source;
+    r.dst = target_;
+    r.protocol = ipv4::Protocol::icmp;
+    r.ttl = static_cast<std::uint8_t>(o_.ttl);
+    r.tos = static_cast<std::uint8_t>(o_.tos);
+    // -M do: DF always, so an oversize probe is a local error; dont: never.
+    // want (the kernel's default for ping) sets DF on what fits and
+    // fragments the rest.
+    if (o_.pmtu == "do") {
+      r.dont_fragment = true;
+    } else if (o_.pmtu == "dont") {
+      r.dont_fragment = false;
+    } else {
+      r.dont_fragment = static_cast<std::size_t>(o_.size) + 28 <= host_.mtu();
+    }
+    ++stats_.transmitted;
+    if (stats_.transmitted == 1) first_send_ = std::chrono::nanoseconds(wall.ns());
+    last_send_ = std::chrono::nanoseconds(wall.ns());
+    last_send_mono_ = now;
+    auto sent = host_.send(r, msg, route_.next_hop, now, outbox_);
+    if (!sent && sent.error() == std::errc::message_size) {
+      printer_.local_error(fmt::format("message too long, mtu={}", host_.mtu()));
+      ++stats_.errors;
+      errored_.insert(seq);
+    }
+    flush();
+    printer_.sent();
+    outstanding_ = stats_.transmitted - stats_.received - stats_.errors;
+    stats_.pipe = std::max(stats_.pipe, outstanding_);
+    next_send_ = o_.flood ? now + interval_ : start_ + interval_ * stats_.transmitted;
+  }
+
+  void flush() {
+    for (auto& f : outbox_.frames) {
+      if (auto r = link::transmit_copy(dev_, ConstBytes(f.data(), f.size())); !r) {
+        printer_.local_error(r.error().message());
+      }
+    }
+    outbox_.frames.clear();
+  }
+
+  void handle_events() {
+    for (auto& ev : session_.take_events()) {
+      if (auto* r = std::get_if<stack::EchoReply>(&ev)) {
+        if (r->duplicate) {
+          ++stats_.duplicates;
+        } else {
+          ++stats_.received;
+          if (r->rtt) stats_.add_rtt(std::max<long long>(0, r->rtt->count() / 1000));
+          // Flood: the next probe leaves as soon as this one is answered.
+          if (o_.flood && r->seq == stats_.transmitted) next_send_ = MonoClock::now();
+        }
+        if (r->bad_checksum) ++stats_.corrupted;
+        printer_.reply(*r);
+      } else if (auto* e = std::get_if<stack::EchoError>(&ev)) {
+        ++stats_.errors;
+        errored_.insert(e->seq);
+        printer_.error(e->seq, e->from, describe_error(e->type, e->code, e->rest), e->ts);
+      } else if (auto* n = std::get_if<stack::EchoNeighborFailed>(&ev)) {
+        // As the kernel does: our own address reports the failure.
+        ++stats_.errors;
+        errored_.insert(n->seq);
+        printer_.error(n->seq, route_.source, "Destination Host Unreachable", wall_now());
+      }
+    }
+  }
+
+  const PingOptions& o_;
+  Ipv4Address target_;
+  os::RouteDecision route_;
+  link::Device& dev_;
+  PingPrinter printer_;
+  std::mt19937 rng_;
+  stack::Host host_;
+  stack::EchoSession session_;
+  stack::Outbox outbox_;
+  PingStats stats_;
+  std::set<std::uint16_t> errored_;
+  std::chrono::nanoseconds interval_{};
+  std::chrono::nanoseconds linger_{};
+  MonoTime start_{};
+  MonoTime next_send_{};
+  MonoTime last_send_mono_{};
+  std::optional<MonoTime> end_;
+  std::chrono::nanoseconds first_send_{};
+  std::chrono::nanoseconds last_send_{};
+  long outstanding_ = 0;
+};
+
+void on_signal(int sig) {
+  if (sig == SIGQUIT) {
+    g_status_requested = true;
+  } else {
+    g_interrupted = true;
+  }
+}
+
+void install_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocked receive must wake up
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGALRM, &sa, nullptr);
+  sigaction(SIGQUIT, &sa, nullptr);
+}
+
+int run_ping(PingOptions& o) {
+  const auto target = resolve(o.host);
+  if (!target) {
+    fmt::print(stderr, "ping: {}: Name or service not known\n", o.host);
+    return exit_usage;
+  }
+  std::vector<std::uint8_t> pattern;
+  if (!o.pattern.empty()) {
+    auto p = parse_pattern(o.pattern);
+    if (!p) {
+      fmt::print(stderr, "ping: patterns must be specified as hex digits: {}\n", o.pattern);
+      return exit_usage;
+    }
+    pattern = *p;
+  }
+  if (o.size < 0 || o.size > 65507) {
+    fmt::print(stderr, "ping: invalid argument: '{}': out of range: 0 <= value <= 65507\n", o.size);
+    return exit_usage;
+  }
+  if (o.flood && o.interval == 1.0) o.interval = 0;
+  auto route = choose_route(o, *target);
+  if (!route) {
+    fmt::print(stderr, "ping: connect: {}\n", route.error().message());
+    return exit_usage;
+  }
+  auto backend = link::parse_backend(o.backend);
+  if (!backend) {
+    error_line(fmt::format("unknown backend '{}': use afpacket, pcap or auto", o.backend));
+    return exit_usage;
+  }
+  link::DeviceOptions dev_options;
+  // A TPACKET_V3 ring hands frames over when a block retires (a timer tick
+  // at best), which throttles a flood ping to one round trip per tick; until
+  // the AF_PACKET backend has a per-frame mode, ping defaults to libpcap's
+  // immediate mode. Timestamps are the kernel's either way.
+  dev_options.backend = *backend == link::Backend::automatic ? link::Backend::pcap : *backend;
+  std::string detail;
+  auto dev =
+      link::open_device(route->interface.capture_device.empty() ? route->interface.name
+                                                                : route->interface.capture_device,
+                        dev_options, &detail);
+  if (!dev) {
+    if (link::is_permission_error(dev.error())) {
+      error_line(link::needs_cap_net_raw);
+    } else {
+      error_line(fmt::format("{}: {}", route->interface.name,
+                             detail.empty() ? dev.error().message() : detail));
+    }
+    return exit_usage;
+  }
+  // Least privilege: nothing after this point needs capabilities.
+  if (auto r = link::drop_privileges(); !r)
+    error_line(fmt::format("cannot drop privileges: {}", r.error().message()));
+
+  std::unique_ptr<link::Tracer> tracer;
+  link::Device* device = dev->get();
+  if (!o.pcap_out.empty()) {
+    auto w = link::PcapWriter::create(o.pcap_out);
+    if (!w) {
+      error_line(fmt::format("{}: {}", o.pcap_out, w.error().message()));
+      return exit_usage;
+    }
+    tracer = std::make_unique<link::Tracer>(**dev, std::move(*w));
+    device = tracer.get();
+  }
+  install_signals();
+  PingRun run(o, *target, *route, *device, std::move(pattern));
+  return run.run();
+}
+
+}  // namespace
+
+Command register_ping(CLI::App& parent) {
+  auto o = std::make_shared<PingOptions>();
+  CLI::App* app = parent.add_subcommand("ping", "Send ICMP echo requests, like iputils ping");
+  app->add_option("host", o->host, "Destination: an IPv4 address or a host name")->required();
+  app->add_option("-c", o->count, "Stop after sending COUNT probes")
+      ->check(CLI::PositiveNumber)
+      ->option_text("COUNT");
+  app->add_option("-i", o->interval, "Seconds between probes")
+      ->check(CLI::NonNegativeNumber)
+      ->option_text("INTERVAL");
+  app->add_option("-s", o->size, "Data bytes per probe (default 56)")->option_text("SIZE");
+  app->add_option("-t", o->ttl, "IP time to live")->check(CLI::Range(1, 255))->option_text("TTL");
+  app->add_option("-W", o->timeout, "Seconds to wait for a reply")
+      ->check(CLI::NonNegativeNumber)
+      ->option_text("TIMEOUT");
+  app->add_option("-w", o->deadline, "Stop after DEADLINE seconds")
+      ->check(CLI::NonNegativeNumber)
+      ->option_text("DEADLINE");
+  app->add_flag("-q", o->quiet, "Quiet: only the summary");
+  app->add_flag("-f", o->flood, "Flood: as fast as replies come, or 100 per second");
+  app->add_option("-I", o->interface, "Interface name or source address")->option_text("IFACE");
+  app->add_flag("-n", o->numeric, "Numeric output only (ersatz never resolves replies)");
+  app->add_flag("-D", o->print_timestamps, "Print timestamps before each line");
+  app->add_flag("-O", o->report_outstanding,
+                "Report outstanding replies before sending the next probe");
+  app->add_option("-p", o->pattern, "Fill the data with up to 16 bytes of hex")
+      ->option_text("PATTERN");
+  app->add_option("-M", o->pmtu, "Path MTU discovery: do (DF, no fragments), dont, want")
+      ->check(CLI::IsMember({"do", "dont", "want"}))
+      ->option_text("do|dont|want");
+  app->add_option("-Q", o->tos, "Type of service byte")
+      ->check(CLI::Range(0, 255))
+      ->option_text("TOS");
+  app->add_flag("-v", o->verbose, "Verbose");
+  app->add_flag("--json", o->json, "JSON Lines: one object per probe, then a summary");
+  app->add_option("--backend", o->backend, "Raw device backend: afpacket, pcap or auto")
+      ->option_text("NAME");
+  app->add_option("--pcap-out", o->pcap_out, "Write every frame sent and received to FILE")
+      ->option_text("FILE");
+  return Command{app, [o] { return run_ping(*o); }};
+}
+
+}  // namespace ersatz::tools
