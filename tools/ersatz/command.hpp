@@ -2,8 +2,10 @@
 // subcommand and registers it with the CLI11 app.
 #pragma once
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string_view>
 
 namespace ersatz::tools {
 
@@ -21,6 +23,11 @@ Command register_dump(CLI::App& parent);
 Command register_interfaces(CLI::App& parent);
 Command register_route(CLI::App& parent);
 Command register_ping(CLI::App& parent);
+
+/// Appends a JSON string literal (RFC 8259 §7), escaping quotes,
+/// backslashes and control characters: interface names and aliases may
+/// hold any byte but NUL.
+void json_string(fmt::memory_buffer& out, std::string_view s);
 
 /// Prints "ersatz: MESSAGE" on stderr.
 void error_line(std::string_view message);

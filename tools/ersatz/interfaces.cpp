@@ -61,27 +61,6 @@ std::vector<std::string> flag_names(unsigned flags) {
   return out;
 }
 
-/// A JSON string literal (RFC 8259 §7): names and aliases may hold any byte
-/// but NUL, so quote and escape the control characters.
-void json_string(fmt::memory_buffer& out, std::string_view s) {
-  out.push_back('"');
-  for (const char c : s) {
-    switch (c) {
-      case '"': fmt::format_to(std::back_inserter(out), "\\\""); break;
-      case '\\': fmt::format_to(std::back_inserter(out), "\\\\"); break;
-      case '\n': fmt::format_to(std::back_inserter(out), "\\n"); break;
-      case '\t': fmt::format_to(std::back_inserter(out), "\\t"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 std::string addresses(const os::Interface& i) {
   if (i.ipv4.empty()) return "-";
   std::string s;

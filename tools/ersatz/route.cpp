@@ -26,27 +26,6 @@ struct RouteOptions {
   bool json = false;
 };
 
-/// A JSON string literal (RFC 8259 §7): interface names and aliases may
-/// hold any byte but NUL.
-void json_string(fmt::memory_buffer& out, std::string_view s) {
-  out.push_back('"');
-  for (const char c : s) {
-    switch (c) {
-      case '"': fmt::format_to(std::back_inserter(out), "\\\""); break;
-      case '\\': fmt::format_to(std::back_inserter(out), "\\\\"); break;
-      case '\n': fmt::format_to(std::back_inserter(out), "\\n"); break;
-      case '\t': fmt::format_to(std::back_inserter(out), "\\t"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 /// DEST as an address: a dotted quad, else a host name resolved to IPv4.
 /// Text made of digits and dots alone is never a host name (RFC 1123 §2.1:
 /// the top-level label is alphabetic), so "300.1.2.3" or "10.1" is refused
