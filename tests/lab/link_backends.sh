@@ -181,9 +181,12 @@ check "tap: the kernel's 3 echo requests arrive" \
 check "tap: CapEff is 0 while receiving" cap_zero "$tmp/tap.rx.out"
 
 if start_tcpdump "$NS_T" ezt0 "$tmp/tap.tx.tcpdump" -e icmp; then
-  timeout 20 ip netns exec "$NS_T" "$probe" --backend tap --iface ezt0 \
+  # --linger keeps the TAP attached until the replies are back: with its
+  # last fd closed the TAP loses carrier and unsent replies are discarded.
+  timeout 20 ip netns exec "$NS_T" "$probe" --backend tap --iface ezt0 --linger 3 \
     send 3 02:e5:06:00:00:01 198.18.6.2 198.18.6.1 >"$tmp/tap.tx.out" 2>&1
   stop_tcpdump
+  check "tap: the probe receives the kernel's 3 replies" grep -qx "replies 3" "$tmp/tap.tx.out"
   check "tap: tcpdump on the TAP sees the 3 requests" \
     test "$(grep -c "02:e5:06:00:00:00 > 02:e5:06:00:00:01, .*198.18.6.2 > 198.18.6.1: ICMP echo request, id 17767" \
       "$tmp/tap.tx.tcpdump")" -eq 3

@@ -7,7 +7,11 @@
 //   link_probe [common] recv SECONDS [MAX_FRAMES]
 //
 // common: --backend afpacket|pcap|tap  --iface NAME  [--filter]  [--batch N]
-//         [--outgoing]
+//         [--outgoing]  [--linger SECONDS]
+//
+// --linger keeps the device open after a send, counting the echo replies
+// that come back ("replies N"). A TAP needs it: once its last fd closes the
+// carrier drops, and replies the kernel has not yet sent are discarded.
 //
 // Output (stdout): "opened NAME mtu M mac X", "CapEff: HEX", then one
 // tcpdump-style line per received frame and "received N" / "sent N". The
@@ -42,6 +46,7 @@ namespace {
 int usage() {
   std::fputs(
       "usage: link_probe --backend B --iface IF [--filter] [--batch N] [--outgoing]\n"
+      "                  [--linger SECONDS]\n"
       "                  info | send COUNT DST_MAC SRC_IP DST_IP | recv SECONDS [MAX]\n",
       stderr);
   return 2;
@@ -85,12 +90,31 @@ std::vector<std::byte> echo_request(wire::MacAddress src_mac, wire::MacAddress d
   return f;
 }
 
+/// Receives for up to `seconds`, until `want` echo replies to `us` arrived.
+unsigned long count_replies(link::Device& d, wire::Ipv4Address us, unsigned long want,
+                            double seconds) {
+  const auto end = MonoClock::now() + std::chrono::duration_cast<MonoClock::duration>(
+                                          std::chrono::duration<double>(seconds));
+  unsigned long n = 0;
+  while (n < want && MonoClock::now() < end) {
+    auto r = d.receive(end);
+    if (!r || !*r) continue;
+    const auto dis = decode::dissect((*r)->data, (*r)->wire_len);
+    if (dis.ip && dis.ip->header.dst() == us && dis.ip->icmp &&
+        dis.ip->icmp->packet.type() == wire::icmpv4::Type::echo_reply) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   link::DeviceOptions opt;
   std::string iface;
   bool filter = false;
+  double linger = 0;
   std::vector<std::string> rest;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -105,6 +129,8 @@ int main(int argc, char** argv) {
       filter = true;
     } else if (a == "--batch") {
       opt.tx_batch = std::strtoul(value().c_str(), nullptr, 10);
+    } else if (a == "--linger") {
+      linger = std::strtod(value().c_str(), nullptr);
     } else if (a == "--outgoing") {
       opt.ignore_outgoing = false;
     } else {
@@ -170,6 +196,7 @@ int main(int argc, char** argv) {
       fmt::print("tx ring {}\n", af->tx_ring() ? "yes" : "no");
     }
     fmt::print("sent {}\n", sent);
+    if (linger > 0) fmt::print("replies {}\n", count_replies(d, *src, count, linger));
     return 0;
   }
   if (cmd == "recv" && (rest.size() == 2 || rest.size() == 3)) {
