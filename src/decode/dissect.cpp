@@ -45,7 +45,9 @@ void dissect_icmp(Ipv4Layer& ip, std::string_view& malformed) noexcept {
     note(malformed, reason("icmp", p.error()));
     return;
   }
-  IcmpLayer icmp{*p, std::nullopt, std::nullopt, std::nullopt};
+  // Built in place: a local copied into the optional cost a 72-byte copy
+  // per frame.
+  IcmpLayer& icmp = ip.icmp.emplace(*p);
   const bool whole = !ip.header.more_fragments() && ip.payload.size() == ip.payload_len;
   if (whole) icmp.checksum_ok = p->verify_checksum();
   if (icmpv4::is_error(p->type())) {
@@ -53,7 +55,8 @@ void dissect_icmp(Ipv4Layer& ip, std::string_view& malformed) noexcept {
     if (!q) {
       note(malformed, reason("quote", q.error()));
       // Short of the 8 data bytes, the quoted header may still be whole.
-      if (auto h = ipv4::Header<>::checked(p->original_datagram()); h && h->version() == 4) icmp.quoted_ip = *h;
+      if (auto h = ipv4::Header<>::checked(p->original_datagram()); h && h->version() == 4)
+        icmp.quoted_ip = *h;
     } else if (q->version() != 4) {
       note(malformed, "icmp: quoted ip: bad version");
     } else {
@@ -65,23 +68,23 @@ void dissect_icmp(Ipv4Layer& ip, std::string_view& malformed) noexcept {
       }
     }
   }
-  ip.icmp = icmp;
 }
 
 void dissect_ipv4(Dissection& d) noexcept {
   namespace f = ipv4::field;
-  if (d.l3.size() >= ipv4::min_header_len) {
-    d.ip_fixed = Ipv4Fixed{static_cast<std::uint8_t>(load_u8(d.l3, f::ver_ihl) >> 4),
-                           true,
-                           (load_u8(d.l3, f::ver_ihl) & 0x0fU) * 4U,
-                           load_be16(d.l3, f::total_len.begin),
-                           ipv4::Protocol{load_u8(d.l3, f::protocol)},
-                           load_be16(d.l3, f::flags_frag.begin),
-                           wire::Ipv4Address::from_bytes(sub(d.l3, f::src)),
-                           wire::Ipv4Address::from_bytes(sub(d.l3, f::dst))};
-  } else if (!d.l3.empty()) {
-    d.ip_fixed = Ipv4Fixed{
-        static_cast<std::uint8_t>(load_u8(d.l3, f::ver_ihl) >> 4), false, 0, 0, {}, 0, {}, {}};
+  // Filled in place, field by field, for the reason given in dissect().
+  if (!d.l3.empty()) {
+    Ipv4Fixed& fixed = d.ip_fixed.emplace();
+    fixed.version = static_cast<std::uint8_t>(load_u8(d.l3, f::ver_ihl) >> 4);
+    if (d.l3.size() >= ipv4::min_header_len) {
+      fixed.complete = true;
+      fixed.header_len = (load_u8(d.l3, f::ver_ihl) & 0x0fU) * 4U;
+      fixed.total_len = load_be16(d.l3, f::total_len.begin);
+      fixed.protocol = ipv4::Protocol{load_u8(d.l3, f::protocol)};
+      fixed.flags_frag = load_be16(d.l3, f::flags_frag.begin);
+      fixed.src = wire::Ipv4Address::from_bytes(sub(d.l3, f::src));
+      fixed.dst = wire::Ipv4Address::from_bytes(sub(d.l3, f::dst));
+    }
   }
   auto h = ipv4::Header<>::checked(d.l3);
   if (!h) {
@@ -92,9 +95,9 @@ void dissect_ipv4(Dissection& d) noexcept {
     d.malformed = reason("ip", make_error_code(Error::bad_version));
     return;
   }
-  Ipv4Layer ip{*h, h->verify_checksum(), {}, 0, std::nullopt};
+  // Built in place, as the ICMP layer is.
+  Ipv4Layer& ip = d.ip.emplace(*h, h->verify_checksum());
   if (h->total_len() < h->header_len()) {
-    d.ip = ip;
     d.malformed = reason("ip", make_error_code(Error::bad_total_len));
     return;
   }
@@ -108,7 +111,6 @@ void dissect_ipv4(Dissection& d) noexcept {
   if (h->total_len() > d.l3_wire_len) note(d.malformed, "ip: truncated");
   if (h->frag_offset() == 0 && h->protocol() == ipv4::Protocol::icmp) dissect_icmp(ip, d.malformed);
   if (ip.payload.size() < ip.payload_len) note(d.malformed, "ip: truncated");
-  d.ip = ip;
 }
 
 }  // namespace
@@ -121,16 +123,18 @@ Dissection dissect(ConstBytes frame, std::uint32_t wire_len) noexcept {
     return d;
   }
   d.eth_header = *p;
-  auto repr = eth::Repr::parse(*p);
-  if (!repr) {
-    d.malformed = reason("vlan", repr.error());
+  // Parsed in place; a Repr returned and copied in stalls on store
+  // forwarding (see ethernet::Repr::parse).
+  eth::Repr& repr = d.eth.emplace();
+  if (auto r = eth::Repr::parse_into(*p, repr); !r) {
+    d.eth.reset();
+    d.malformed = reason("vlan", r.error());
     return d;
   }
-  d.eth = *repr;
-  const std::size_t hlen = repr->header_len();
+  const std::size_t hlen = repr.header_len();
   d.l3 = frame.subspan(hlen);
   d.l3_wire_len = wire_len > hlen ? wire_len - hlen : 0;
-  switch (repr->ethertype) {
+  switch (repr.ethertype) {
     case EtherType::arp: {
       auto a = arp::Packet<>::checked(d.l3);
       if (a) {

@@ -2,6 +2,7 @@
 #include <ctime>
 
 #include "ersatz/decode/dissect.hpp"
+#include "ersatz/wire/text.hpp"
 
 namespace ersatz::decode {
 
@@ -13,7 +14,9 @@ using wire::EtherType;
 
 namespace {
 
-auto it(fmt::memory_buffer& out) { return std::back_inserter(out); }
+using wire::text::append;
+using wire::text::dec;
+using wire::text::hex;
 
 /// localtime_r per frame would dominate a dump; captures stay within one
 /// second for many frames, so the formatted clock is cached per second.
@@ -34,15 +37,8 @@ void format_time_of_day(fmt::memory_buffer& out, Timestamp ts) {
                      tm.tm_min, tm.tm_sec);
     clock_cache.sec = ts.sec;
   }
-  out.append(std::string_view(clock_cache.text, 8));
-  char frac[7];
-  std::uint32_t us = ts.nsec / 1000;
-  frac[0] = '.';
-  for (int i = 6; i >= 1; --i) {
-    frac[i] = static_cast<char>('0' + us % 10);
-    us /= 10;
-  }
-  out.append(std::string_view(frac, 7));
+  // The low six digits, should a damaged file carry more.
+  append(out, std::string_view(clock_cache.text, 8), '.', dec(ts.nsec / 1000 % 1'000'000, 6));
 }
 
 namespace {
@@ -51,23 +47,17 @@ namespace {
 /// TCI and next type are both there, and names a type once what it
 /// announces could be read; short of that, " [|vlan]" ends the line.
 bool format_link(fmt::memory_buffer& out, const Frame& frame, const eth::Packet<>& h, bool show) {
-  if (show) {
-    char buf[40];
-    char* p = h.src().format(buf);
-    p = std::copy_n(" > ", 3, p);
-    p = h.dst().format(p);
-    p = std::copy_n(", ", 2, p);
-    out.append(std::string_view(buf, static_cast<std::size_t>(p - buf)));
-  }
+  if (show) append(out, h.src(), " > ", h.dst(), ", ");
   bool first = true;
   auto announce = [&](EtherType t) {
     if (!show) return;
-    fmt::format_to(it(out), "ethertype {} (0x{:04x}), ", wire::name(t),
-                   static_cast<std::uint16_t>(t));
+    const auto hex_type = hex(static_cast<std::uint16_t>(t), 4);
     if (first) {
       // The first announcement carries the frame length.
-      out.resize(out.size() - 2);
-      fmt::format_to(it(out), ", length {}: ", frame.wire_len);
+      append(out, "ethertype ", wire::name(t), " (0x", hex_type, "), length ", frame.wire_len,
+             ": ");
+    } else {
+      append(out, "ethertype ", wire::name(t), " (0x", hex_type, "), ");
     }
     first = false;
   };
@@ -76,7 +66,7 @@ bool format_link(fmt::memory_buffer& out, const Frame& frame, const eth::Packet<
   for (std::size_t tags = 0; wire::is_vlan_tpid(type); ++tags) {
     auto tag = wire::vlan::Packet<>::checked(rest);
     if (!tag || tags == eth::max_tags) {
-      out.append(std::string_view(" [|vlan]"));
+      append(out, " [|vlan]");
       return false;
     }
     announce(type);
@@ -90,10 +80,10 @@ bool format_link(fmt::memory_buffer& out, const Frame& frame, const eth::Packet<
 
 void format_arp(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
   if (!d.arp) {
-    out.append(std::string_view(" [|arp]"));
+    append(out, " [|arp]");
     return;
   }
-  if (!link_shown) out.append(std::string_view("ARP, "));
+  if (!link_shown) append(out, "ARP, ");
   arp::format(out, *d.arp, d.l3_wire_len);
 }
 
@@ -101,31 +91,31 @@ void format_arp(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
 /// bytes, total length, then the addresses and the payload.
 void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
   if (!d.ip_fixed) {
-    out.append(std::string_view(" [|ip]"));
+    append(out, " [|ip]");
     return;
   }
   const Ipv4Fixed& f = *d.ip_fixed;
   if (f.version != 4) {
     if (f.version == 6) {
-      out.append(std::string_view("IP6, wrong link-layer encapsulation (invalid)"));
+      append(out, "IP6, wrong link-layer encapsulation (invalid)");
     } else {
-      fmt::format_to(it(out), "IP{} (invalid)", f.version);
+      append(out, "IP", f.version, " (invalid)");
     }
     return;
   }
-  if (!link_shown) out.append(std::string_view("IP "));
+  if (!link_shown) append(out, "IP ");
   if (!f.complete) {
-    out.append(std::string_view(" [|ip]"));
+    append(out, " [|ip]");
     return;
   }
   if (f.header_len < ipv4::min_header_len) {
-    fmt::format_to(it(out), "bad-hlen {}", f.header_len);
+    append(out, "bad-hlen ", f.header_len);
     return;
   }
   if (d.l3_wire_len < f.total_len)
-    fmt::format_to(it(out), "truncated-ip - {} bytes missing! ", f.total_len - d.l3_wire_len);
+    append(out, "truncated-ip - ", f.total_len - d.l3_wire_len, " bytes missing! ");
   if (f.total_len < f.header_len) {
-    fmt::format_to(it(out), "bad-len {}", f.total_len);
+    append(out, "bad-len ", f.total_len);
     return;
   }
   // For the first fragment of TCP and UDP, tcpdump's transport printer
@@ -133,13 +123,13 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
   const bool first_fragment = (f.flags_frag & ipv4::frag_offset_mask) == 0;
   const bool transport_names =
       first_fragment && (f.protocol == ipv4::Protocol::tcp || f.protocol == ipv4::Protocol::udp);
-  if (d.ip || !transport_names) fmt::format_to(it(out), "{} > {}: ", f.src, f.dst);
+  if (d.ip || !transport_names) append(out, f.src, " > ", f.dst, ": ");
   if (!first_fragment) {
     // A later fragment has no transport header to show; tcpdump says so
     // even when the IP header itself was cut short.
-    fmt::format_to(it(out), "ip-proto-{}", static_cast<unsigned>(f.protocol));
+    append(out, "ip-proto-", static_cast<unsigned>(f.protocol));
   } else if (!d.ip) {
-    fmt::format_to(it(out), " [remaining caplen({}) < header length({})] [|ip]", d.l3.size(), f.header_len);
+    append(out, " [remaining caplen(", d.l3.size(), ") < header length(", f.header_len, ")] [|ip]");
     return;
   }
   if (!d.ip) return;
@@ -150,16 +140,16 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
   } else if (ip.header.protocol() == ipv4::Protocol::icmp) {
     icmpv4::format(out, ip.payload, ip.payload_len);
   } else {
-    fmt::format_to(it(out), " ip-proto-{} {}", proto, ip.payload_len);
+    append(out, " ip-proto-", proto, ' ', ip.payload_len);
   }
   // tcpdump reports checksums only with -v; ersatz always marks damage.
   if (!ip.checksum_ok) {
-    fmt::format_to(it(out), " [bad ip cksum {:x} (->{:x})]", ip.header.checksum(),
-                   ip.header.compute_checksum());
+    append(out, " [bad ip cksum ", hex(ip.header.checksum()), " (->",
+           hex(ip.header.compute_checksum()), ")]");
   }
   if (ip.icmp && ip.icmp->checksum_ok == false) {
     const auto& p = ip.icmp->packet;
-    fmt::format_to(it(out), " [bad icmp cksum {:x} (->{:x})]", p.checksum(), p.compute_checksum());
+    append(out, " [bad icmp cksum ", hex(p.checksum()), " (->", hex(p.compute_checksum()), ")]");
   }
 }
 
@@ -168,9 +158,9 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
 void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
                  const TextOptions& opts) {
   format_time_of_day(out, frame.ts);
-  out.push_back(' ');
+  append(out, ' ');
   if (!d.eth_header) {
-    out.append(std::string_view(" [|ether]"));
+    append(out, " [|ether]");
     return;
   }
   const EtherType type = d.eth ? d.eth->ethertype : EtherType{0};
@@ -179,8 +169,8 @@ void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
   if (d.eth && !known && !opts.link_header) {
     // tcpdump shows what it cannot decode by its link header, naming the
     // innermost type and leaving the tags out.
-    fmt::format_to(it(out), "{} > {}, ethertype {} (0x{:04x}), length {}: ", d.eth->src, d.eth->dst,
-                   wire::name(type), static_cast<std::uint16_t>(type), frame.wire_len);
+    append(out, d.eth->src, " > ", d.eth->dst, ", ethertype ", wire::name(type), " (0x",
+           hex(static_cast<std::uint16_t>(type), 4), "), length ", frame.wire_len, ": ");
     return;
   }
   const bool show_link = opts.link_header;
@@ -196,59 +186,66 @@ void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
 
 namespace {
 
-/// Writes one flat JSON object. Keys are our own constants and need no
-/// escaping; string values are escaped.
+/// Writes one flat JSON object. Keys are our own constants (string
+/// literals, so each key, its quotes and its separator go in as one
+/// constant-size copy with the value) and need no escaping; string values
+/// are escaped.
 class JsonObject {
  public:
-  explicit JsonObject(fmt::memory_buffer& out) : out_(out) { out_.push_back('{'); }
-  ~JsonObject() { out_.push_back('}'); }
+  explicit JsonObject(fmt::memory_buffer& out) : out_(out) {}
+  ~JsonObject() { append(out_, first_ ? std::string_view("{}") : std::string_view("}")); }
   JsonObject(const JsonObject&) = delete;
   JsonObject& operator=(const JsonObject&) = delete;
 
-  void num(std::string_view k, std::uint64_t v) {
-    key(k);
-    fmt::format_to(it(out_), "{}", v);
+  template <std::size_t N>
+  void num(const char (&k)[N], std::uint64_t v) {
+    append(out_, lead(), '"', k, "\":", v);
   }
-  void boolean(std::string_view k, bool v) {
-    key(k);
-    out_.append(v ? std::string_view("true") : std::string_view("false"));
+  template <std::size_t N>
+  void boolean(const char (&k)[N], bool v) {
+    append(out_, lead(), '"', k, "\":", v ? std::string_view("true") : std::string_view("false"));
   }
-  void str(std::string_view k, std::string_view v) {
-    key(k);
-    out_.push_back('"');
+  template <std::size_t N>
+  void str(const char (&k)[N], std::string_view v) {
+    // The values are our own words ("good", reasons): usually nothing to
+    // escape, so they go in with one append.
+    const bool plain = std::none_of(v.begin(), v.end(), [](char c) {
+      return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+    });
+    if (plain) {
+      append(out_, lead(), '"', k, "\":\"", v, '"');
+      return;
+    }
+    append(out_, lead(), '"', k, "\":\"");
     for (char c : v) {
       if (c == '"' || c == '\\') {
         out_.push_back('\\');
         out_.push_back(c);
       } else if (static_cast<unsigned char>(c) < 0x20) {
-        fmt::format_to(it(out_), "\\u{:04x}", static_cast<unsigned>(c));
+        append(out_, "\\u", hex(static_cast<unsigned>(c), 4));
       } else {
         out_.push_back(c);
       }
     }
     out_.push_back('"');
   }
-  template <class Addr>
-  void addr(std::string_view k, const Addr& a) {
-    key(k);
-    out_.push_back('"');
-    char buf[18];
-    out_.append(std::string_view(buf, static_cast<std::size_t>(a.format(buf) - buf)));
-    out_.push_back('"');
+  template <std::size_t N, class Addr>
+  void addr(const char (&k)[N], const Addr& a) {
+    append(out_, lead(), '"', k, "\":\"", a, '"');
   }
   /// Raw JSON text for the value (numbers with a fraction, arrays).
-  fmt::memory_buffer& raw(std::string_view k) {
-    key(k);
+  template <std::size_t N>
+  fmt::memory_buffer& raw(const char (&k)[N]) {
+    append(out_, lead(), '"', k, "\":");
     return out_;
   }
 
  private:
-  void key(std::string_view k) {
-    if (!first_) out_.push_back(',');
+  /// What goes before a key: the object's opening brace, or a comma.
+  char lead() noexcept {
+    const char c = first_ ? '{' : ',';
     first_ = false;
-    out_.push_back('"');
-    out_.append(k);
-    out_.append(std::string_view("\":"));
+    return c;
   }
   fmt::memory_buffer& out_;
   bool first_ = true;
@@ -263,12 +260,10 @@ void json_eth(JsonObject& j, const eth::Repr& e) {
     j.num("vlan.priority", e.tags[0].pcp);
   } else if (e.tag_count > 1) {
     auto& ids = j.raw("vlan.id");
-    for (std::size_t i = 0; i < e.tag_count; ++i)
-      fmt::format_to(it(ids), "{}{}", i ? "," : "[", e.tags[i].vid);
+    for (std::size_t i = 0; i < e.tag_count; ++i) append(ids, i ? ',' : '[', e.tags[i].vid);
     ids.push_back(']');
     auto& prios = j.raw("vlan.priority");
-    for (std::size_t i = 0; i < e.tag_count; ++i)
-      fmt::format_to(it(prios), "{}{}", i ? "," : "[", e.tags[i].pcp);
+    for (std::size_t i = 0; i < e.tag_count; ++i) append(prios, i ? ',' : '[', e.tags[i].pcp);
     prios.push_back(']');
   }
 }
@@ -276,7 +271,8 @@ void json_eth(JsonObject& j, const eth::Repr& e) {
 void json_arp(JsonObject& j, const arp::Packet<>& a) {
   j.num("arp.opcode", static_cast<std::uint16_t>(a.operation()));
   // Wireshark names the address fields only for the forms it knows.
-  const bool mac = a.hardware_type() == arp::Hardware::ethernet && a.hardware_len() == wire::MacAddress::size;
+  const bool mac =
+      a.hardware_type() == arp::Hardware::ethernet && a.hardware_len() == wire::MacAddress::size;
   const bool ip =
       a.protocol_type() == EtherType::ipv4 && a.protocol_len() == wire::Ipv4Address::size;
   if (mac) j.addr("arp.src.hw_mac", wire::MacAddress::from_bytes(a.sha()));
@@ -350,7 +346,8 @@ void json_ipv4(JsonObject& j, const Ipv4Layer& ip) {
     list.push_back('[');
     bool first = true;
     while (auto o = reader.next()) {
-      fmt::format_to(it(list), "{}{}", first ? "" : ",", static_cast<unsigned>(o->type));
+      if (!first) list.push_back(',');
+      append(list, static_cast<unsigned>(o->type));
       first = false;
     }
     list.push_back(']');
@@ -363,7 +360,7 @@ void json_ipv4(JsonObject& j, const Ipv4Layer& ip) {
 void format_json(fmt::memory_buffer& out, const Frame& frame, const Dissection& d) {
   JsonObject j(out);
   j.num("frame.number", frame.number);
-  fmt::format_to(it(j.raw("frame.time_epoch")), "{}.{:09}", frame.ts.sec, frame.ts.nsec);
+  append(j.raw("frame.time_epoch"), frame.ts.sec, '.', dec(frame.ts.nsec, 9));
   j.num("frame.len", frame.wire_len);
   if (d.eth) {
     json_eth(j, *d.eth);

@@ -10,8 +10,6 @@ int hex_value(char c) noexcept {
   return -1;
 }
 
-constexpr char kHex[] = "0123456789abcdef";
-
 }  // namespace
 
 std::optional<MacAddress> MacAddress::parse(std::string_view text) noexcept {
@@ -27,15 +25,6 @@ std::optional<MacAddress> MacAddress::parse(std::string_view text) noexcept {
     o[i] = static_cast<std::uint8_t>(hi * 16 + lo);
   }
   return MacAddress(o);
-}
-
-char* MacAddress::format(char* out) const noexcept {
-  for (std::size_t i = 0; i < size; ++i) {
-    if (i != 0) *out++ = ':';
-    *out++ = kHex[octets_[i] >> 4];
-    *out++ = kHex[octets_[i] & 0xf];
-  }
-  return out;
 }
 
 std::optional<Ipv4Address> Ipv4Address::parse(std::string_view text) noexcept {
@@ -58,22 +47,6 @@ std::optional<Ipv4Address> Ipv4Address::parse(std::string_view text) noexcept {
   }
   if (pos != text.size()) return std::nullopt;
   return Ipv4Address(value);
-}
-
-char* Ipv4Address::format(char* out) const noexcept {
-  for (int i = 0; i < 4; ++i) {
-    if (i != 0) *out++ = '.';
-    unsigned v = octet(i);
-    if (v >= 100) {
-      *out++ = static_cast<char>('0' + v / 100);
-      v %= 100;
-      *out++ = static_cast<char>('0' + v / 10);
-    } else if (v >= 10) {
-      *out++ = static_cast<char>('0' + v / 10);
-    }
-    *out++ = static_cast<char>('0' + v % 10);
-  }
-  return out;
 }
 
 }  // namespace ersatz::wire

@@ -2,13 +2,9 @@
 
 #include <cassert>
 
-namespace ersatz::wire::arp {
+#include "ersatz/wire/text.hpp"
 
-Result<Repr> Repr::parse(const Packet<ConstBytes>& p) noexcept {
-  if (!p.is_ethernet_ipv4()) return fail(Error::unsupported);
-  return Repr{p.operation(), MacAddress::from_bytes(p.sha()), Ipv4Address::from_bytes(p.spa()),
-              MacAddress::from_bytes(p.tha()), Ipv4Address::from_bytes(p.tpa())};
-}
+namespace ersatz::wire::arp {
 
 void Repr::emit(MutBytes buf) const noexcept {
   assert(buf.size() == buffer_len());
@@ -36,24 +32,21 @@ std::string_view name(Operation op) noexcept {
 
 namespace {
 
-auto out_it(fmt::memory_buffer& out) { return std::back_inserter(out); }
+using text::append;
 
 /// A link address of any length, as colon-separated hex.
 void put_hw(fmt::memory_buffer& out, ConstBytes hw) {
   if (hw.size() == MacAddress::size) {
-    char buf[18];
-    out.append(std::string_view(buf, MacAddress::from_bytes(hw).format(buf)));
+    append(out, MacAddress::from_bytes(hw));
     return;
   }
   for (std::size_t i = 0; i < hw.size(); ++i) {
-    fmt::format_to(out_it(out), "{}{:02x}", i ? ":" : "", static_cast<unsigned>(hw[i]));
+    if (i != 0) out.push_back(':');
+    append(out, text::hex(static_cast<unsigned>(hw[i]), 2));
   }
 }
 
-void put_ip(fmt::memory_buffer& out, ConstBytes ip) {
-  char buf[16];
-  out.append(std::string_view(buf, Ipv4Address::from_bytes(ip).format(buf)));
-}
+void put_ip(fmt::memory_buffer& out, ConstBytes ip) { append(out, Ipv4Address::from_bytes(ip)); }
 
 }  // namespace
 
@@ -79,70 +72,69 @@ void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p, std::size_t le
     const auto hrd = static_cast<std::uint16_t>(p.hardware_type());
     const auto pro = static_cast<std::uint16_t>(p.protocol_type());
     if (const auto hw = hardware_name(hrd); !hw.empty()) {
-      fmt::format_to(out_it(out), "{} (len {}), ", hw, p.hardware_len());
+      append(out, hw, " (len ", p.hardware_len(), "), ");
     } else {
-      fmt::format_to(out_it(out), "Unknown Hardware ({}) (len {}), ", hrd, p.hardware_len());
+      append(out, "Unknown Hardware (", hrd, ") (len ", p.hardware_len(), "), ");
     }
     if (const auto proto = name(p.protocol_type()); proto != "Unknown") {
-      fmt::format_to(out_it(out), "{} (len {})", proto, p.protocol_len());
+      append(out, proto, " (len ", p.protocol_len(), ')');
     } else {
-      fmt::format_to(out_it(out), "Unknown Protocol (0x{:04x}) (len {})", pro, p.protocol_len());
+      append(out, "Unknown Protocol (0x", text::hex(pro, 4), ") (len ", p.protocol_len(), ')');
     }
-    fmt::format_to(out_it(out), ", length {}", length);
+    append(out, ", length ", length);
     return;
   }
   const std::string_view op = name(p.operation());
   if (op.empty() || p.operation() == Operation::nak) {
     // tcpdump falls back to a hex dump here, without the length.
     if (op.empty()) {
-      fmt::format_to(out_it(out), "Unknown ({}) ", static_cast<std::uint16_t>(p.operation()));
+      append(out, "Unknown (", static_cast<std::uint16_t>(p.operation()), ") ");
     } else {
-      fmt::format_to(out_it(out), "{} ", op);
+      append(out, op, ' ');
     }
     return;
   }
-  out.append(op);
-  out.push_back(' ');
+  append(out, op, ' ');
   switch (p.operation()) {
     case Operation::request: {
-      out.append(std::string_view("who-has "));
+      append(out, "who-has ");
       put_ip(out, p.tpa());
       bool tha_set = false;
       for (auto b : p.tha()) tha_set |= b != std::byte{0};
       if (tha_set) {
-        out.append(std::string_view(" ("));
+        append(out, " (");
         put_hw(out, p.tha());
-        out.push_back(')');
+        append(out, ')');
       }
-      out.append(std::string_view(" tell "));
+      append(out, " tell ");
       put_ip(out, p.spa());
       break;
     }
     case Operation::reply:
       put_ip(out, p.spa());
-      out.append(std::string_view(" is-at "));
+      append(out, " is-at ");
       put_hw(out, p.sha());
       break;
     case Operation::rarp_request:
     case Operation::inarp_request:
-      out.append(std::string_view("who-is "));
+      append(out, "who-is ");
       put_hw(out, p.tha());
-      out.append(std::string_view(" tell "));
+      append(out, " tell ");
       put_hw(out, p.sha());
       break;
     case Operation::rarp_reply:
       put_hw(out, p.tha());
-      out.append(std::string_view(" at "));
+      append(out, " at ");
       put_ip(out, p.tpa());
       break;
     case Operation::inarp_reply:
       put_hw(out, p.sha());
-      out.append(std::string_view(" at "));
+      append(out, " at ");
       put_ip(out, p.spa());
       break;
     case Operation::nak: break;
   }
-  fmt::format_to(out_it(out), ", length {}", length);
+  append(out, ", length ", length);
 }
 
 }  // namespace ersatz::wire::arp

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "ersatz/wire/text.hpp"
+
 namespace ersatz::wire {
 
 std::string_view name(EtherType t) noexcept {
@@ -21,24 +23,6 @@ std::string_view name(EtherType t) noexcept {
 }
 
 namespace ethernet {
-
-Result<Repr> Repr::parse(const Packet<ConstBytes>& packet) noexcept {
-  Repr r;
-  r.dst = packet.dst();
-  r.src = packet.src();
-  EtherType type = packet.ethertype();
-  ConstBytes rest = packet.payload();
-  while (is_vlan_tpid(type)) {
-    if (r.tag_count == max_tags) return fail(Error::too_many_tags);
-    auto tag = vlan::Packet<ConstBytes>::checked(rest);
-    if (!tag) return tl::unexpected(tag.error());
-    r.tags[r.tag_count++] = vlan::Tag{type, tag->pcp(), tag->dei(), tag->vid()};
-    type = tag->next_type();
-    rest = tag->payload();
-  }
-  r.ethertype = type;
-  return r;
-}
 
 void Repr::emit(MutBytes frame, std::size_t payload_len) const noexcept {
   assert(frame.size() == buffer_len(payload_len));
@@ -67,13 +51,13 @@ namespace ersatz::wire::ethernet {
 
 void format(fmt::memory_buffer& out, const Repr& r, std::size_t wire_len) {
   const EtherType outer = r.tag_count ? r.tags[0].tpid : r.ethertype;
-  fmt::format_to(std::back_inserter(out), "{} > {}, ethertype {} (0x{:04x}), length {}: ", r.src,
-                 r.dst, name(outer), static_cast<std::uint16_t>(outer), wire_len);
+  text::append(out, r.src, " > ", r.dst, ", ethertype ", name(outer), " (0x",
+               text::hex(static_cast<std::uint16_t>(outer), 4), "), length ", wire_len, ": ");
   for (std::size_t i = 0; i < r.tag_count; ++i) {
     const EtherType inner = i + 1 < r.tag_count ? r.tags[i + 1].tpid : r.ethertype;
     vlan::format(out, r.tags[i]);
-    fmt::format_to(std::back_inserter(out), "ethertype {} (0x{:04x}), ", name(inner),
-                   static_cast<std::uint16_t>(inner));
+    text::append(out, "ethertype ", name(inner), " (0x",
+                 text::hex(static_cast<std::uint16_t>(inner), 4), "), ");
   }
 }
 

@@ -5,12 +5,9 @@
 #include <algorithm>
 #include <string_view>
 
-namespace ersatz::wire::icmpv4 {
+#include "ersatz/wire/text.hpp"
 
-Result<Repr> Repr::parse(const Packet<ConstBytes>& p, ipv4::Verify verify) noexcept {
-  if (verify == ipv4::Verify::yes && !p.verify_checksum()) return fail(Error::bad_checksum);
-  return Repr{p.type(), p.code(), p.rest(), p.data()};
-}
+namespace ersatz::wire::icmpv4 {
 
 void Repr::emit(MutBytes buf) const noexcept {
   assert(buf.size() == buffer_len());
@@ -25,8 +22,9 @@ void Repr::emit(MutBytes buf) const noexcept {
 namespace {
 
 using Out = fmt::memory_buffer;
-
-auto it(Out& out) { return std::back_inserter(out); }
+using text::append;
+using text::dec;
+using text::hex;
 
 /// What tcpdump reads of a quoted datagram without validating it: the
 /// fields of its fixed header, and the port after its own IHL.
@@ -87,168 +85,146 @@ struct TextFields {
 void format_unreachable(Out& out, std::uint8_t code, const TextFields& h, QuotedFields q) {
   const Ipv4Address dst = q.dst();
   switch (static_cast<Unreachable>(code)) {
-    case Unreachable::net: fmt::format_to(it(out), "net {} unreachable", dst); return;
-    case Unreachable::host: fmt::format_to(it(out), "host {} unreachable", dst); return;
+    case Unreachable::net: append(out, "net ", dst, " unreachable"); return;
+    case Unreachable::host: append(out, "host ", dst, " unreachable"); return;
     case Unreachable::protocol:
-      fmt::format_to(it(out), "{} protocol {} unreachable", dst, q.protocol());
+      append(out, dst, " protocol ", q.protocol(), " unreachable");
       return;
     case Unreachable::port:
       // TCP and UDP both put the destination port at offset 2.
       switch (static_cast<ipv4::Protocol>(q.protocol())) {
         case ipv4::Protocol::tcp:
-          fmt::format_to(it(out), "{} tcp port {} unreachable", dst, q.dst_port());
+          append(out, dst, " tcp port ", q.dst_port(), " unreachable");
           return;
         case ipv4::Protocol::udp:
-          fmt::format_to(it(out), "{} udp port {} unreachable", dst, q.dst_port());
+          append(out, dst, " udp port ", q.dst_port(), " unreachable");
           return;
         default:
-          fmt::format_to(it(out), "{} protocol {} port {} unreachable", dst, q.protocol(),
-                         q.dst_port());
+          append(out, dst, " protocol ", q.protocol(), " port ", q.dst_port(), " unreachable");
           return;
       }
     case Unreachable::frag_needed:
       if (h.mtu() != 0) {
-        fmt::format_to(it(out), "{} unreachable - need to frag (mtu {})", dst, h.mtu());
+        append(out, dst, " unreachable - need to frag (mtu ", h.mtu(), ')');
       } else {
-        fmt::format_to(it(out), "{} unreachable - need to frag", dst);
+        append(out, dst, " unreachable - need to frag");
       }
       return;
     case Unreachable::src_route_failed:
-      fmt::format_to(it(out), "{} unreachable - source route failed", dst);
+      append(out, dst, " unreachable - source route failed");
       return;
-    case Unreachable::net_unknown:
-      fmt::format_to(it(out), "net {} unreachable - unknown", dst);
-      return;
-    case Unreachable::host_unknown:
-      fmt::format_to(it(out), "host {} unreachable - unknown", dst);
-      return;
+    case Unreachable::net_unknown: append(out, "net ", dst, " unreachable - unknown"); return;
+    case Unreachable::host_unknown: append(out, "host ", dst, " unreachable - unknown"); return;
     case Unreachable::host_isolated:
-      fmt::format_to(it(out), "{} unreachable - source host isolated", dst);
+      append(out, dst, " unreachable - source host isolated");
       return;
     case Unreachable::net_prohibited:
-      fmt::format_to(it(out), "net {} unreachable - admin prohibited", dst);
+      append(out, "net ", dst, " unreachable - admin prohibited");
       return;
     case Unreachable::host_prohibited:
-      fmt::format_to(it(out), "host {} unreachable - admin prohibited", dst);
+      append(out, "host ", dst, " unreachable - admin prohibited");
       return;
-    case Unreachable::net_tos:
-      fmt::format_to(it(out), "net {} unreachable - tos prohibited", dst);
-      return;
-    case Unreachable::host_tos:
-      fmt::format_to(it(out), "host {} unreachable - tos prohibited", dst);
-      return;
+    case Unreachable::net_tos: append(out, "net ", dst, " unreachable - tos prohibited"); return;
+    case Unreachable::host_tos: append(out, "host ", dst, " unreachable - tos prohibited"); return;
     case Unreachable::comm_prohibited:
-      fmt::format_to(it(out), "host {} unreachable - admin prohibited filter", dst);
+      append(out, "host ", dst, " unreachable - admin prohibited filter");
       return;
     case Unreachable::host_precedence:
-      fmt::format_to(it(out), "host {} unreachable - host precedence violation", dst);
+      append(out, "host ", dst, " unreachable - host precedence violation");
       return;
     case Unreachable::precedence_cutoff:
-      fmt::format_to(it(out), "host {} unreachable - precedence cutoff", dst);
+      append(out, "host ", dst, " unreachable - precedence cutoff");
       return;
   }
-  fmt::format_to(it(out), "{} unreachable - #{}", dst, code);
+  append(out, dst, " unreachable - #", code);
 }
 
 void format_redirect(Out& out, std::uint8_t code, const TextFields& h, QuotedFields q) {
   switch (static_cast<Redirect>(code)) {
-    case Redirect::net:
-      fmt::format_to(it(out), "redirect {} to net {}", q.dst(), h.gateway());
-      return;
-    case Redirect::host:
-      fmt::format_to(it(out), "redirect {} to host {}", q.dst(), h.gateway());
-      return;
-    case Redirect::tos_net:
-      fmt::format_to(it(out), "redirect-tos {} to net {}", q.dst(), h.gateway());
-      return;
+    case Redirect::net: append(out, "redirect ", q.dst(), " to net ", h.gateway()); return;
+    case Redirect::host: append(out, "redirect ", q.dst(), " to host ", h.gateway()); return;
+    case Redirect::tos_net: append(out, "redirect-tos ", q.dst(), " to net ", h.gateway()); return;
     case Redirect::tos_host:
-      fmt::format_to(it(out), "redirect-tos {} to host {}", q.dst(), h.gateway());
+      append(out, "redirect-tos ", q.dst(), " to host ", h.gateway());
       return;
   }
-  fmt::format_to(it(out), "redirect-#{} {} to {}", code, q.dst(), h.gateway());
+  append(out, "redirect-#", code, ' ', q.dst(), " to ", h.gateway());
 }
 
 /// RFC 792 timestamps are milliseconds since midnight UT; like tcpdump, the
 /// hours are not wrapped at 24.
 void format_ms(Out& out, std::uint32_t ms) {
   const std::uint32_t sec = ms / 1000;
-  fmt::format_to(it(out), "{:02}:{:02}:{:02}.{:03}", sec / 3600, sec / 60 % 60, sec % 60,
-                 ms % 1000);
+  append(out, dec(sec / 3600, 2), ':', dec(sec / 60 % 60, 2), ':', dec(sec % 60, 2), '.',
+         dec(ms % 1000, 3));
 }
 
 void format_router_advert(Out& out, const TextFields& p) {
   const unsigned lifetime = p.mtu();  // bytes 6-7, where frag-needed keeps the MTU
   const std::size_t count = load_u8(p.m, 4);
   const std::size_t words = load_u8(p.m, 5);
-  out.append(std::string_view("router advertisement lifetime "));
+  append(out, "router advertisement lifetime ");
   if (lifetime < 60) {
-    fmt::format_to(it(out), "{}", lifetime);
+    append(out, lifetime);
   } else if (lifetime < 3600) {
-    fmt::format_to(it(out), "{}:{:02}", lifetime / 60, lifetime % 60);
+    append(out, lifetime / 60, ':', dec(lifetime % 60, 2));
   } else {
-    fmt::format_to(it(out), "{}:{:02}:{:02}", lifetime / 3600, lifetime % 3600 / 60, lifetime % 60);
+    append(out, lifetime / 3600, ':', dec(lifetime % 3600 / 60, 2), ':', dec(lifetime % 60, 2));
   }
-  fmt::format_to(it(out), " {}:", count);
+  append(out, ' ', count, ':');
   if (words != 2) {
-    fmt::format_to(it(out), " [size {}]", words);
+    append(out, " [size ", words, ']');
     return;
   }
   const ConstBytes d = p.m.subspan(header_len);
   for (std::size_t i = 0; i < count; ++i) {
-    fmt::format_to(it(out), " {{{} {}}}", Ipv4Address::from_bytes(d.subspan(i * ra_entry_len, 4)),
-                   load_be32(d, i * ra_entry_len + 4));
+    append(out, " {", Ipv4Address::from_bytes(d.subspan(i * ra_entry_len, 4)), ' ',
+           load_be32(d, i * ra_entry_len + 4), '}');
   }
 }
 
 void format_body(Out& out, const TextFields& p) {
   switch (p.type()) {
-    case Type::echo_request:
-    case Type::echo_reply:
-      fmt::format_to(it(out), "echo {}, id {}, seq {}",
-                     p.type() == Type::echo_request ? "request" : "reply", p.ident(), p.seq());
-      return;
+    case Type::echo_request: append(out, "echo request, id ", p.ident(), ", seq ", p.seq()); return;
+    case Type::echo_reply: append(out, "echo reply, id ", p.ident(), ", seq ", p.seq()); return;
     // Only these two read the quote; text_needs() made sure it is there.
     // (A message of another type may be shorter than its header.)
     case Type::dst_unreachable: format_unreachable(out, p.code(), p, p.quote()); return;
     case Type::redirect: format_redirect(out, p.code(), p, p.quote()); return;
-    case Type::source_quench: out.append(std::string_view("source quench")); return;
+    case Type::source_quench: append(out, "source quench"); return;
     case Type::time_exceeded:
       if (p.code() == static_cast<std::uint8_t>(TimeExceeded::ttl)) {
-        out.append(std::string_view("time exceeded in-transit"));
+        append(out, "time exceeded in-transit");
       } else if (p.code() == static_cast<std::uint8_t>(TimeExceeded::reassembly)) {
-        out.append(std::string_view("ip reassembly time exceeded"));
+        append(out, "ip reassembly time exceeded");
       } else {
-        fmt::format_to(it(out), "time exceeded-#{}", p.code());
+        append(out, "time exceeded-#", p.code());
       }
       return;
     case Type::param_problem:
       if (p.code() != 0) {
-        fmt::format_to(it(out), "parameter problem - code {}", p.code());
+        append(out, "parameter problem - code ", p.code());
       } else {
-        fmt::format_to(it(out), "parameter problem - octet {}", p.pointer());
+        append(out, "parameter problem - octet ", p.pointer());
       }
       return;
-    case Type::timestamp:
-      fmt::format_to(it(out), "time stamp query id {} seq {}", p.ident(), p.seq());
-      return;
+    case Type::timestamp: append(out, "time stamp query id ", p.ident(), " seq ", p.seq()); return;
     case Type::timestamp_reply:
-      fmt::format_to(it(out), "time stamp reply id {} seq {}: org ", p.ident(), p.seq());
+      append(out, "time stamp reply id ", p.ident(), " seq ", p.seq(), ": org ");
       format_ms(out, p.word(field::originate));
-      out.append(std::string_view(", recv "));
+      append(out, ", recv ");
       format_ms(out, p.word(field::receive));
-      out.append(std::string_view(", xmit "));
+      append(out, ", xmit ");
       format_ms(out, p.word(field::transmit));
       return;
-    case Type::info_request: out.append(std::string_view("information request")); return;
-    case Type::info_reply: out.append(std::string_view("information reply")); return;
-    case Type::mask_request: out.append(std::string_view("address mask request")); return;
-    case Type::mask_reply:
-      fmt::format_to(it(out), "address mask is 0x{:08x}", p.word(field::mask));
-      return;
-    case Type::router_solicit: out.append(std::string_view("router solicitation")); return;
+    case Type::info_request: append(out, "information request"); return;
+    case Type::info_reply: append(out, "information reply"); return;
+    case Type::mask_request: append(out, "address mask request"); return;
+    case Type::mask_reply: append(out, "address mask is 0x", hex(p.word(field::mask), 8)); return;
+    case Type::router_solicit: append(out, "router solicitation"); return;
     case Type::router_advert: format_router_advert(out, p); return;
   }
-  fmt::format_to(it(out), "type-#{}", static_cast<unsigned>(p.type()));
+  append(out, "type-#", static_cast<unsigned>(p.type()));
 }
 
 }  // namespace
@@ -256,12 +232,12 @@ void format_body(Out& out, const TextFields& p) {
 void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length) {
   // One check up front covers every field the line reads.
   if (message.size() < text_needs(message)) {
-    out.append(std::string_view(" [|icmp]"));
+    append(out, " [|icmp]");
     return;
   }
-  out.append(std::string_view("ICMP "));
+  append(out, "ICMP ");
   format_body(out, TextFields{message});
-  fmt::format_to(it(out), ", length {}", length);
+  append(out, ", length ", length);
 }
 
 }  // namespace ersatz::wire::icmpv4

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "ersatz/wire/text.hpp"
+
 namespace ersatz::wire::ipv4 {
 
 Result<void> validate_options(ConstBytes options) noexcept {
@@ -33,26 +35,6 @@ Result<void> validate_options(ConstBytes options) noexcept {
   return {};
 }
 
-Result<Repr> Repr::parse(const Packet<ConstBytes>& p, Verify verify) noexcept {
-  if (p.version() != 4) return fail(Error::bad_version);
-  if (verify == Verify::yes && !p.verify_checksum()) return fail(Error::bad_checksum);
-  if (auto r = validate_options(p.options()); !r) return tl::unexpected(r.error());
-  Repr r;
-  r.src = p.src();
-  r.dst = p.dst();
-  r.protocol = p.protocol();
-  r.ttl = p.ttl();
-  r.tos = p.tos();
-  r.ident = p.ident();
-  r.dont_fragment = p.dont_fragment();
-  r.more_fragments = p.more_fragments();
-  r.reserved_flag = p.reserved_flag();
-  r.frag_offset = static_cast<std::uint16_t>(p.frag_offset());
-  r.options = p.options();
-  r.payload_len = p.payload().size();
-  return r;
-}
-
 void Repr::emit(MutBytes buf) const noexcept {
   assert(buf.size() == buffer_len() && options.size() <= max_options_len && frag_offset % 8 == 0);
   const std::size_t hlen = header_len();
@@ -77,15 +59,7 @@ void Repr::emit(MutBytes buf) const noexcept {
 }
 
 void format(fmt::memory_buffer& out, const HeaderFields<ConstBytes>& h) {
-  char buf[40];
-  char* p = h.src().format(buf);
-  *p++ = ' ';
-  *p++ = '>';
-  *p++ = ' ';
-  p = h.dst().format(p);
-  *p++ = ':';
-  *p++ = ' ';
-  out.append(std::string_view(buf, static_cast<std::size_t>(p - buf)));
+  text::append(out, h.src(), " > ", h.dst(), ": ");
 }
 
 }  // namespace ersatz::wire::ipv4

@@ -29,6 +29,10 @@ struct Frame {
 };
 
 struct IcmpLayer {
+  // A constructor rather than aggregate initialisation, so that dissect()
+  // can emplace the layer into its optional instead of copying it there.
+  explicit IcmpLayer(wire::icmpv4::Packet<> p) noexcept : packet(p) {}
+
   wire::icmpv4::Packet<> packet;
   /// Set when the whole message was captured and is not a fragment.
   std::optional<bool> checksum_ok;
@@ -39,6 +43,10 @@ struct IcmpLayer {
 };
 
 struct Ipv4Layer {
+  /// Emplaced, as IcmpLayer is.
+  Ipv4Layer(wire::ipv4::Header<> h, bool header_checksum_ok) noexcept
+      : header(h), checksum_ok(header_checksum_ok) {}
+
   wire::ipv4::Header<> header;
   bool checksum_ok = false;
   /// The captured part of the payload, bounded by the total length.

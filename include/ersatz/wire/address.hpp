@@ -41,7 +41,16 @@ class MacAddress {
   constexpr bool is_zero() const noexcept { return *this == MacAddress(); }
 
   /// Writes the 17-character colon form; returns one past the last char.
-  char* format(char* out) const noexcept;
+  /// Inline: it runs once or twice for every line `ersatz dump -e` prints.
+  char* format(char* out) const noexcept {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (std::size_t i = 0; i < size; ++i) {
+      if (i != 0) *out++ = ':';
+      *out++ = hex[octets_[i] >> 4];
+      *out++ = hex[octets_[i] & 0xf];
+    }
+    return out;
+  }
 
   friend constexpr bool operator==(const MacAddress&, const MacAddress&) = default;
 
@@ -88,7 +97,22 @@ class Ipv4Address {
   }
 
   /// Writes the dotted quad (7..15 chars); returns one past the last char.
-  char* format(char* out) const noexcept;
+  /// Inline: it runs twice for every line `ersatz dump` prints.
+  char* format(char* out) const noexcept {
+    for (int i = 0; i < 4; ++i) {
+      if (i != 0) *out++ = '.';
+      unsigned v = octet(i);
+      if (v >= 100) {
+        *out++ = static_cast<char>('0' + v / 100);
+        v %= 100;
+        *out++ = static_cast<char>('0' + v / 10);
+      } else if (v >= 10) {
+        *out++ = static_cast<char>('0' + v / 10);
+      }
+      *out++ = static_cast<char>('0' + v % 10);
+    }
+    return out;
+  }
 
   friend constexpr auto operator<=>(const Ipv4Address&, const Ipv4Address&) = default;
 

@@ -121,6 +121,13 @@ struct Repr {
   friend bool operator==(const Repr&, const Repr&) = default;
 };
 
+// Inline for the reason given at ethernet::Repr::parse.
+inline Result<Repr> Repr::parse(const Packet<ConstBytes>& p) noexcept {
+  if (!p.is_ethernet_ipv4()) return fail(Error::unsupported);
+  return Repr{p.operation(), MacAddress::from_bytes(p.sha()), Ipv4Address::from_bytes(p.spa()),
+              MacAddress::from_bytes(p.tha()), Ipv4Address::from_bytes(p.tpa())};
+}
+
 /// tcpdump's words for an operation ("Request", "Reverse Reply"), or "".
 std::string_view name(Operation op) noexcept;
 

@@ -99,6 +99,9 @@ struct Repr {
 
   /// Walks the tag stack; each tag is checked by its own view.
   static Result<Repr> parse(const Packet<ConstBytes>& packet) noexcept;
+  /// parse() into a Repr the caller keeps (on error it is partly written),
+  /// for the decoder, which fills a Repr held in its result in place.
+  static Result<void> parse_into(const Packet<ConstBytes>& packet, Repr& r) noexcept;
 
   std::size_t header_len() const noexcept {
     return ethernet::header_len + vlan::header_len * tag_count;
@@ -119,6 +122,35 @@ struct Repr {
                       b.tag_stack().end());
   }
 };
+
+// Defined here rather than in ethernet.cpp: out of line, the Repr is built
+// on the callee's stack with narrow stores and copied into the returned
+// Result with wide loads that span them, a store-forwarding stall that cost
+// more than the parse itself (bench/README.md). Visible to the caller, it is
+// built in place.
+inline Result<void> Repr::parse_into(const Packet<ConstBytes>& packet, Repr& r) noexcept {
+  r.dst = packet.dst();
+  r.src = packet.src();
+  r.tag_count = 0;
+  EtherType type = packet.ethertype();
+  ConstBytes rest = packet.payload();
+  while (is_vlan_tpid(type)) {
+    if (r.tag_count == max_tags) return fail(Error::too_many_tags);
+    auto tag = vlan::Packet<ConstBytes>::checked(rest);
+    if (!tag) return tl::unexpected(tag.error());
+    r.tags[r.tag_count++] = vlan::Tag{type, tag->pcp(), tag->dei(), tag->vid()};
+    type = tag->next_type();
+    rest = tag->payload();
+  }
+  r.ethertype = type;
+  return {};
+}
+
+inline Result<Repr> Repr::parse(const Packet<ConstBytes>& packet) noexcept {
+  Repr r;
+  if (auto ok = parse_into(packet, r); !ok) return tl::unexpected(ok.error());
+  return r;
+}
 
 /// tcpdump -e: "SRC > DST, ethertype IPv4 (0x0800), length LEN: " and, per
 /// tag, "vlan 42, p 0, ethertype IPv4 (0x0800), ". Formatters append to a

@@ -243,6 +243,12 @@ struct Repr {
   }
 };
 
+// Inline for the reason given at ethernet::Repr::parse.
+inline Result<Repr> Repr::parse(const Packet<ConstBytes>& p, ipv4::Verify verify) noexcept {
+  if (verify == ipv4::Verify::yes && !p.verify_checksum()) return fail(Error::bad_checksum);
+  return Repr{p.type(), p.code(), p.rest(), p.data()};
+}
+
 /// tcpdump -nn: "ICMP echo request, id 1, seq 2, length 64",
 /// "ICMP 198.18.1.2 udp port 33434 unreachable, length 36", ... `message` is
 /// what was captured of the ICMP message and `length` its length on the

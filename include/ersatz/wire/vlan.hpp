@@ -12,6 +12,7 @@
 #include "ersatz/base/result.hpp"
 #include "ersatz/base/view.hpp"
 #include "ersatz/wire/error.hpp"
+#include "ersatz/wire/text.hpp"
 
 namespace ersatz::wire {
 
@@ -77,7 +78,7 @@ struct Tag {
 
 /// tcpdump -e: "vlan 42, p 3, " plus "DEI, " when the bit is set.
 inline void format(fmt::memory_buffer& out, const Tag& t) {
-  fmt::format_to(std::back_inserter(out), "vlan {}, p {}{}, ", t.vid, t.pcp, t.dei ? ", DEI" : "");
+  text::append(out, "vlan ", t.vid, ", p ", t.pcp, t.dei ? std::string_view(", DEI, ") : ", ");
 }
 
 }  // namespace vlan
