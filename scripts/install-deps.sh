@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev
+  # the Windows build (windows preset) and Wine to test it on Linux
+  g++-mingw-w64-x86-64 wine64
   # libraries (never vendored)
   libfmt-dev libexpected-dev libcli11-dev libpcap-dev libnl-route-3-dev libcap-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtins-dev

@@ -1,7 +1,9 @@
 // Classic BPF programs: the hand-built stack filter, and libpcap's compiler.
 #include "ersatz/link/bpf.hpp"
 
+#if !defined(_WIN32)
 #include <pcap/pcap.h>
+#endif
 
 #include <cerrno>
 
@@ -58,6 +60,16 @@ BpfProgram arp_or_icmp_filter(std::optional<wire::MacAddress> my_mac, std::uint3
   return p;
 }
 
+#if defined(_WIN32)
+Result<BpfProgram> compile_filter(const std::string& /*expression*/, std::uint32_t /*snaplen*/,
+                                  std::string* detail) {
+  // Npcap is loaded at run time and its compiler wants a "dead" handle,
+  // which Wine's wpcap.dll has only as a stub that aborts; no tool needs
+  // the compiler on Windows, so it is not offered there.
+  if (detail != nullptr) *detail = "filter expressions are not compiled on Windows";
+  return fail(RawError::backend_unavailable);
+}
+#else
 Result<BpfProgram> compile_filter(const std::string& expression, std::uint32_t snaplen,
                                   std::string* detail) {
   // A "dead" handle compiles for a link type without opening anything.
@@ -79,6 +91,7 @@ Result<BpfProgram> compile_filter(const std::string& expression, std::uint32_t s
   pcap_close(p);
   return out;
 }
+#endif
 
 Result<void> check_program(const BpfProgram& program) noexcept {
   if (program.empty()) return fail_errno(EINVAL);

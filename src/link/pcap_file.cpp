@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#if defined(_WIN32)
+#include <io.h>
+#endif
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -10,6 +13,15 @@
 
 namespace ersatz::link {
 namespace {
+
+// Captures are binary: the Windows C runtime would otherwise translate
+// line endings. It has no close-on-exec flag; O_NOINHERIT is its
+// counterpart (the descriptor does not pass to child processes).
+#if defined(_WIN32)
+constexpr int open_flags = O_BINARY | O_NOINHERIT;
+#else
+constexpr int open_flags = O_CLOEXEC;
+#endif
 
 constexpr std::uint32_t magic_us = 0xa1b2c3d4;
 constexpr std::uint32_t magic_ns = 0xa1b23c4d;
@@ -150,7 +162,7 @@ Result<PcapReader> PcapReader::open(const std::string& path) {
   int fd = 0;
   const bool is_stdin = path == "-";
   if (!is_stdin) {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    fd = ::open(path.c_str(), O_RDONLY | open_flags);
     if (fd < 0) return fail_errno(errno);
   }
   PcapReader r(std::make_unique<FdSource>(fd, !is_stdin), is_stdin ? "<stdin>" : path);
@@ -266,7 +278,7 @@ Result<PcapWriter> PcapWriter::create(const std::string& path, bool nanosecond,
   int fd = 1;
   const bool is_stdout = path == "-";
   if (!is_stdout) {
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | open_flags, 0644);
     if (fd < 0) return fail_errno(errno);
   }
   PcapWriter w(fd, !is_stdout, nanosecond);

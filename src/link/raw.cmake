@@ -1,9 +1,27 @@
-# Raw link-layer devices: AF_PACKET and TAP (Linux), libpcap (everywhere),
-# the device factory and BPF helpers. Included from src/link/CMakeLists.txt.
+# Raw link-layer devices: AF_PACKET and TAP (Linux), libpcap (Linux and
+# other Unixes), Npcap loaded at run time (Windows), the device factory
+# and BPF helpers. Included from src/link/CMakeLists.txt.
 target_sources(ersatz_link PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/bpf.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/open_device.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/libpcap_device.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/open_device.cpp)
+
+if(WIN32)
+  # No libpcap to link: wpcap.dll is loaded when a device is opened, so
+  # ersatz.exe runs (dump -r, interfaces, route) where Npcap is missing.
+  # The Win32 error categories live in ersatz_os.
+  target_sources(ersatz_link PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/windows/wpcap.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/windows/adapter.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/windows/npcap_device.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/windows/privileges.cpp)
+  target_link_libraries(ersatz_link PRIVATE ersatz_os iphlpapi advapi32)
+  return()
+endif()
+
+target_sources(ersatz_link PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/libpcap_device.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/privileges.cpp)
+target_link_libraries(ersatz_link PRIVATE cap)
 if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   target_sources(ersatz_link PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/linux/unique_fd.cpp

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ersatz/decode/dissect.hpp>
+#include <ersatz/link/npcap.hpp>
 #include <ersatz/link/open_device.hpp>
 #include <ersatz/link/pcap_file.hpp>
 #include <ersatz/link/privileges.hpp>
@@ -155,12 +156,19 @@ extern "C" void request_stop(int /*signo*/) { stop_requested = 1; }
 /// SIGINT and SIGTERM end the capture cleanly. No SA_RESTART: the wait in
 /// receive() returns at once rather than running to its deadline.
 void install_stop_handlers() {
+#if defined(_WIN32)
+  // Windows has the C runtime's signal() only: Ctrl+C arrives as SIGINT
+  // (on a thread of its own), and the handler stays installed.
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+#else
   struct sigaction sa {};
   sa.sa_handler = request_stop;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+#endif
 }
 
 int run_live(const DumpOptions& opt) {
@@ -185,6 +193,10 @@ int run_live(const DumpOptions& opt) {
   if (!dev) {
     if (link::is_permission_error(dev.error())) {
       error_line(link::needs_cap_net_raw);
+      return exit_usage;
+    }
+    if (dev.error() == link::NpcapError::not_installed) {
+      error_line(link::npcap_not_installed);
       return exit_usage;
     }
     error_line(fmt::format("{}: {}", name, detail.empty() ? dev.error().message() : detail));

@@ -1,6 +1,8 @@
 // ersatz interfaces: the host's links, one row each, with the one the
 // default route uses marked `*` (as the original adapter listing did).
+#if defined(__linux__)
 #include <linux/if.h>
+#endif
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -22,6 +24,7 @@ struct InterfacesOptions {
   bool json = false;
 };
 
+#if defined(__linux__)
 /// IFF_* names in iproute2's order (print_link_flags() in ip/ipaddress.c),
 /// so `flags` reads like `ip -j link` and compares with it directly.
 constexpr std::array<std::pair<unsigned, std::string_view>, 18> kFlagNames{{
@@ -60,6 +63,10 @@ std::vector<std::string> flag_names(unsigned flags) {
   if (flags != 0) out.push_back(fmt::format("{:x}", flags));
   return out;
 }
+#else
+/// Windows reports no IFF_* flags (os::Interface::flags is 0 there).
+std::vector<std::string> flag_names(unsigned /*flags*/) { return {}; }
+#endif
 
 std::string addresses(const os::Interface& i) {
   if (i.ipv4.empty()) return "-";

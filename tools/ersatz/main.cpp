@@ -1,4 +1,10 @@
 // ersatz: a userspace network stack and its tools.
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+#include <winsock2.h>
+#endif
+
 #include <fmt/format.h>
 #include <cstdio>
 #include <vector>
@@ -32,6 +38,19 @@ void json_string(fmt::memory_buffer& out, std::string_view s) {
 
 int main(int argc, char** argv) {
   using namespace ersatz::tools;
+#if defined(_WIN32)
+  // Standard input and output carry pcap streams (dump -r -, -w -), and
+  // every line should read as on Linux: no CRLF translation.
+  _setmode(_fileno(stdin), _O_BINARY);
+  _setmode(_fileno(stdout), _O_BINARY);
+  _setmode(_fileno(stderr), _O_BINARY);
+  // Winsock must be started before getaddrinfo resolves a host name.
+  WSADATA wsa;
+  if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
+    error_line("cannot start Winsock");
+    return exit_failure;
+  }
+#endif
   CLI::App app{"ersatz: ARP, IPv4 and ICMP in userspace, and the tools on top", "ersatz"};
   app.set_version_flag("--version", "ersatz 0.1.0");
   app.require_subcommand(1);

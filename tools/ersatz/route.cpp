@@ -2,15 +2,21 @@
 // tells it, followed along the whole chain: the matched route, the out
 // interface by index and by name, the capture device, the source address
 // and MAC. With no DEST, the default route.
+#if defined(_WIN32)
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#endif
 
 #include <fmt/format.h>
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ersatz/os/discovery.hpp>
+#include <ersatz/os/source.hpp>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -24,6 +30,7 @@ namespace {
 struct RouteOptions {
   std::optional<std::string> destination;  // none: the default route
   bool json = false;
+  std::string source = "auto";  // where the tables come from (os/source.hpp)
 };
 
 /// DEST as an address: a dotted quad, else a host name resolved to IPv4.
@@ -167,6 +174,13 @@ std::string explain(const std::error_code& e, wire::Ipv4Address dst, bool is_def
 }
 
 int run_route(const RouteOptions& opt) {
+  if (auto s = os::parse_source(opt.source); !s || !os::set_source(*s)) {
+    error_line(
+        fmt::format("route: --source {} is not available on this platform (try 'ersatz "
+                    "route --help')",
+                    opt.source));
+    return exit_usage;
+  }
   // 0.0.0.0 asks route_to() for the default route (src/os/discovery.cpp).
   wire::Ipv4Address dst;
   if (opt.destination) {
@@ -211,6 +225,10 @@ Command register_route(CLI::App& parent) {
                   "An IPv4 address or a host name (default: the default route)")
       ->option_text("DEST");
   app->add_flag("--json", opt->json, "One JSON object");
+  app->add_option("--source", opt->source,
+                  "Where the tables come from: auto, netlink (Linux), iphlpapi or wmi (Windows)")
+      ->check(CLI::IsMember({"auto", "netlink", "iphlpapi", "wmi"}))
+      ->option_text("NAME");
   return Command{app, [opt] { return run_route(*opt); }};
 }
 

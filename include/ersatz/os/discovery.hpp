@@ -1,8 +1,8 @@
 // Host discovery: the OS's interfaces and IPv4 routes, read-only.
 //
 // ersatz follows the OS route table to the out interface, then to the
-// capture device name. On Linux this is rtnetlink; on Windows IP Helper and
-// WMI (a later port). The platform seam is these free functions: each
+// capture device name. On Linux this is rtnetlink; on Windows IP Helper or
+// WMI (os/source.hpp selects). The platform seam is these free functions: each
 // platform provides them in src/os/<platform>/.
 #pragma once
 
