@@ -1,5 +1,5 @@
-// The TPACKET_V3 block walker on synthetic blocks, good and hostile: no
-// kernel, no privileges. Blocks are laid out as tpacket_rcv() lays them
+// The TPACKET_V3 block walker and the TPACKET_V2 slot reader on synthetic
+// rings, good and hostile: no kernel, no privileges. Blocks are laid out as tpacket_rcv() lays them
 // out (Documentation/networking/packet_mmap.rst), in buffers pre-filled
 // with 0xa5 so that a walk into unwritten bytes meets garbage, and in
 // vectors of the exact block size so that ASan sees any read past it.
@@ -479,6 +479,139 @@ TEST(ReinsertVlan, UntaggedFramesAreLeftAlone) {
   Walk w = walk(b.bytes());
   RingFrame f = w.frames.at(0);
   EXPECT_FALSE(reinsert_vlan(b.mut(), f));
+}
+
+// ------------------------------------------------------- TPACKET_V2 slots
+
+/// One TPACKET_V2 ring slot as tpacket_rcv() fills it, in a vector of the
+/// exact slot size, pre-filled with 0xa5.
+class Slot {
+ public:
+  explicit Slot(const Bytes& frame, std::size_t size = 2048, std::uint32_t status = TP_STATUS_USER,
+                std::uint16_t tci = 0, std::uint16_t tpid = 0)
+      : buf_(size, std::byte{0xa5}) {
+    const std::size_t netoff = TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + reserve;
+    mac_ = netoff - 14;
+    std::memset(buf_.data(), 0, sizeof(tpacket2_hdr));
+    put(offsetof(tpacket2_hdr, tp_status), status);
+    put(offsetof(tpacket2_hdr, tp_len), static_cast<std::uint32_t>(frame.size()));
+    put(offsetof(tpacket2_hdr, tp_snaplen), static_cast<std::uint32_t>(frame.size()));
+    put(offsetof(tpacket2_hdr, tp_mac), static_cast<std::uint16_t>(mac_));
+    put(offsetof(tpacket2_hdr, tp_net), static_cast<std::uint16_t>(netoff));
+    put(offsetof(tpacket2_hdr, tp_sec), std::uint32_t{1700000000});
+    put(offsetof(tpacket2_hdr, tp_nsec), std::uint32_t{77});
+    put(offsetof(tpacket2_hdr, tp_vlan_tci), tci);
+    put(offsetof(tpacket2_hdr, tp_vlan_tpid), tpid);
+    sockaddr_ll sll{};
+    sll.sll_pkttype = PACKET_OUTGOING;
+    std::memcpy(buf_.data() + TPACKET_ALIGN(sizeof(tpacket2_hdr)), &sll, sizeof sll);
+    std::memcpy(buf_.data() + mac_, frame.data(), frame.size());
+  }
+  template <class T>
+  void put(std::size_t at, T v) {
+    std::memcpy(buf_.data() + at, &v, sizeof v);
+  }
+  ConstBytes bytes() const { return {buf_.data(), buf_.size()}; }
+  MutBytes mut() { return {buf_.data(), buf_.size()}; }
+  std::size_t mac() const { return mac_; }
+
+ private:
+  Bytes buf_;
+  std::size_t mac_ = 0;
+};
+
+TEST(V2Slot, ReadsTheFrameWithItsTimestampAndPacketType) {
+  const Bytes frame = frame_of(3, 98);
+  Slot s(frame);
+  auto f = read_v2_frame(s.bytes());
+  ASSERT_TRUE(f) << f.error().message();
+  EXPECT_EQ(f->mac_offset, s.mac());
+  EXPECT_EQ(f->snaplen, 98u);
+  EXPECT_EQ(f->len, 98u);
+  EXPECT_EQ(f->ts.sec, 1700000000);
+  EXPECT_EQ(f->ts.nsec, 77);
+  EXPECT_EQ(f->pkttype, std::optional<std::uint8_t>(PACKET_OUTGOING));
+  EXPECT_EQ(f->header_len, std::size_t{TPACKET2_HDRLEN});
+  EXPECT_FALSE(f->vlan_tci);
+  EXPECT_EQ(Bytes(s.bytes().begin() + static_cast<std::ptrdiff_t>(f->mac_offset),
+                  s.bytes().begin() + static_cast<std::ptrdiff_t>(f->mac_offset + f->snaplen)),
+            frame);
+}
+
+TEST(V2Slot, FrameMayEndExactlyAtTheSlotEnd) {
+  const Slot s(frame_of(3, 60));
+  const Slot exact(frame_of(3, 60), s.mac() + 60);
+  EXPECT_TRUE(read_v2_frame(exact.bytes()));
+}
+
+TEST(V2SlotHostile, SlotShorterThanItsHeader) {
+  const Bytes tiny(sizeof(tpacket2_hdr) - 1, std::byte{0});
+  EXPECT_EQ(read_v2_frame({tiny.data(), tiny.size()}).error(), RawError::bad_block);
+}
+
+TEST(V2SlotHostile, MacOffsetInsideTheHeader) {
+  Slot s(frame_of(3, 60));
+  s.put(offsetof(tpacket2_hdr, tp_mac), static_cast<std::uint16_t>(sizeof(tpacket2_hdr) - 1));
+  EXPECT_EQ(read_v2_frame(s.bytes()).error(), RawError::bad_block);
+}
+
+TEST(V2SlotHostile, FramePastTheSlot) {
+  Slot s(frame_of(3, 60));
+  s.put(offsetof(tpacket2_hdr, tp_snaplen), std::uint32_t{2048});
+  s.put(offsetof(tpacket2_hdr, tp_len), std::uint32_t{2048});
+  EXPECT_EQ(read_v2_frame(s.bytes()).error(), RawError::bad_block);
+  // A huge snaplen plus tp_mac must not wrap around into "fits".
+  s.put(offsetof(tpacket2_hdr, tp_snaplen), std::uint32_t{0xffffffff});
+  s.put(offsetof(tpacket2_hdr, tp_len), std::uint32_t{0xffffffff});
+  EXPECT_EQ(read_v2_frame(s.bytes()).error(), RawError::bad_block);
+}
+
+TEST(V2SlotHostile, SnaplenAboveTheWireLength) {
+  Slot s(frame_of(3, 60));
+  s.put(offsetof(tpacket2_hdr, tp_len), std::uint32_t{59});
+  EXPECT_EQ(read_v2_frame(s.bytes()).error(), RawError::bad_block);
+}
+
+TEST(V2SlotHostile, RandomDamageNeverEscapesTheSlot) {
+  std::mt19937 rng(7);
+  int refused = 0;
+  for (int i = 0; i < 5000; ++i) {
+    Slot s(frame_of(static_cast<std::uint8_t>(i), 60 + static_cast<std::size_t>(i % 200)));
+    const auto bytes = s.mut();
+    for (int k = 0; k < 4; ++k) bytes[rng() % sizeof(tpacket2_hdr)] = std::byte(rng());
+    auto f = read_v2_frame(s.bytes());
+    if (!f) {
+      ++refused;
+      continue;
+    }
+    ASSERT_LE(f->mac_offset + f->snaplen, s.bytes().size());
+    ASSERT_LE(f->snaplen, f->len);
+  }
+  EXPECT_GT(refused, 100);
+}
+
+TEST(V2Slot, VlanTagGoesBackInFrontOfTheType) {
+  Slot s(frame_of(7, 60), 2048, TP_STATUS_USER | TP_STATUS_VLAN_VALID | TP_STATUS_VLAN_TPID_VALID,
+         0x202a, 0x88a8);
+  auto f = read_v2_frame(s.bytes());
+  ASSERT_TRUE(f);
+  ASSERT_EQ(f->vlan_tci, std::optional<std::uint16_t>(0x202a));
+  ASSERT_TRUE(reinsert_vlan(s.mut(), *f));
+  EXPECT_EQ(f->snaplen, 64u);
+  const auto got = s.bytes().subspan(f->mac_offset, f->snaplen);
+  EXPECT_EQ(got[12], std::byte{0x88});
+  EXPECT_EQ(got[13], std::byte{0xa8});
+  EXPECT_EQ(got[14], std::byte{0x20});
+  EXPECT_EQ(got[15], std::byte{0x2a});
+}
+
+TEST(V2Slot, NoVlanRoomWhenTheFrameFollowsTheSockaddr) {
+  Slot s(frame_of(7, 60), 2048, TP_STATUS_USER | TP_STATUS_VLAN_VALID, 42);
+  // Data right after the sockaddr_ll: moving it back would overwrite it.
+  s.put(offsetof(tpacket2_hdr, tp_mac), static_cast<std::uint16_t>(TPACKET2_HDRLEN));
+  auto f = read_v2_frame(s.bytes());
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(reinsert_vlan(s.mut(), *f));
 }
 
 }  // namespace

@@ -494,6 +494,23 @@ class EchoTest : public StackTest {
   }
 };
 
+TEST_F(EchoTest, RestampMovesTheDepartureButNotThePayload) {
+  EchoSession s(echo_config());
+  const Bytes req = [&] {
+    const ConstBytes m = s.request(1, Timestamp{100, 0});
+    return Bytes(m.begin(), m.end());
+  }();
+  s.restamp(1, Timestamp{100, 40'000});
+  s.on_icmp(delivery(kFar, reply_to(cb(req)), Timestamp{100, 250'000}));
+  auto ev = s.take_events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(std::get<EchoReply>(ev[0]).rtt, std::chrono::nanoseconds(210'000));
+  // The timeval in the payload (little-endian, after the 8-byte header)
+  // still says 100.000000 s.
+  EXPECT_EQ(load_le32(cb(req), 8), 100u);
+  EXPECT_EQ(load_le32(cb(req), 16), 0u);
+}
+
 TEST_F(EchoTest, MatchesRepliesAndMeasuresFromOurClock) {
   EchoSession s(echo_config());
   const ConstBytes req = s.request(1, Timestamp{100, 0});

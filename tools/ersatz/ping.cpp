@@ -1,9 +1,14 @@
 // ersatz ping: a drop-in for iputils ping, on ersatz's own Ethernet, ARP,
 // IPv4 and ICMP. Flags, output lines and exit codes follow iputils
 // (20221126); only the times differ.
+#if defined(_WIN32)
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -13,6 +18,8 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <ersatz/link/bpf.hpp>
+#include <ersatz/link/npcap.hpp>
 #include <ersatz/link/open_device.hpp>
 #include <ersatz/link/privileges.hpp>
 #include <ersatz/link/tracer.hpp>
@@ -139,6 +146,47 @@ std::string describe_error(icmpv4::Type type, std::uint8_t code, std::uint32_t r
 
 // ---------------------------------------------------------------- output
 
+/// What -f shows: a dot for each probe sent, taken back ("\b \b") when it
+/// is answered, turned into an E ("\bE") when an error comes back. iputils
+/// writes every change at once, two writes per round trip; this keeps the
+/// changes not yet written and cancels a dot against the answer that takes
+/// it back, so a probe answered before ping next waits costs no write. What
+/// the terminal shows is the same; the loop writes before it waits, and at
+/// least every flush_every.
+class FloodDisplay {
+ public:
+  static constexpr auto flush_every = std::chrono::milliseconds(50);
+
+  void sent() { pending_ += '.'; }
+  void answered() {
+    if (ends_with_dot()) {
+      pending_.pop_back();
+    } else {
+      pending_ += "\b \b";
+    }
+  }
+  void failed() {
+    if (ends_with_dot()) {
+      pending_.back() = 'E';
+    } else {
+      pending_ += "\bE";
+    }
+  }
+  void flush(MonoTime now) {
+    last_flush_ = now;
+    if (pending_.empty()) return;
+    std::fwrite(pending_.data(), 1, pending_.size(), stdout);
+    std::fflush(stdout);
+    pending_.clear();
+  }
+  bool due(MonoTime now) const { return now - last_flush_ >= flush_every; }
+
+ private:
+  bool ends_with_dot() const { return !pending_.empty() && pending_.back() == '.'; }
+  std::string pending_;
+  MonoTime last_flush_{};
+};
+
 /// Writes what iputils writes, or JSON Lines with --json.
 class PingPrinter {
  public:
@@ -153,7 +201,12 @@ class PingPrinter {
   }
 
   void sent() {
-    if (o_.flood && !o_.json) put("."), std::fflush(stdout);
+    if (o_.flood && !o_.json) flood_.sent();
+  }
+
+  /// Writes what -f has not shown yet: before a wait, or when `force`d.
+  void flush_flood(MonoTime now, bool force) {
+    if (o_.flood && (force || flood_.due(now))) flood_.flush(now);
   }
 
   void reply(const stack::EchoReply& r) {
@@ -167,8 +220,7 @@ class PingPrinter {
       return;
     }
     if (o_.flood) {
-      if (!r.duplicate) put("\b \b");
-      std::fflush(stdout);
+      if (!r.duplicate) flood_.answered();
       return;
     }
     if (o_.quiet) return;
@@ -191,8 +243,7 @@ class PingPrinter {
       return;
     }
     if (o_.flood) {
-      put("\bE");
-      std::fflush(stdout);
+      flood_.failed();
       return;
     }
     if (o_.quiet) return;
@@ -244,6 +295,7 @@ class PingPrinter {
       fmt::print("}}\n");
       return;
     }
+    flush_flood(MonoClock::now(), true);
     // The leading newline ends the last reply line, or flood's dots.
     fmt::print("\n--- {} ping statistics ---\n", o_.host);
     fmt::print("{} packets transmitted, {} received", s.transmitted, s.received);
@@ -271,6 +323,7 @@ class PingPrinter {
 
   /// SIGQUIT: iputils' interim status line, on stderr.
   void status(const PingStats& s) {
+    flush_flood(MonoClock::now(), true);
     const long loss = s.transmitted ? (s.transmitted - s.received) * 100 / s.transmitted : 0;
     fmt::print(stderr, "\r{}/{} packets, {}% loss", s.received, s.transmitted, loss);
     if (s.timed) {
@@ -283,12 +336,12 @@ class PingPrinter {
   }
 
  private:
-  void put(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
   void prefix(Timestamp ts) {
     if (o_.print_timestamps) fmt::print("[{}.{:06}] ", ts.sec, ts.nsec / 1000);
   }
   const PingOptions& o_;
   Ipv4Address target_;
+  FloodDisplay flood_;
 };
 
 // ---------------------------------------------------------------- setup
@@ -381,22 +434,36 @@ class PingRun {
     if (o_.deadline)
       end_ = start_ + std::chrono::duration_cast<MonoClock::duration>(
                           std::chrono::duration<double>(*o_.deadline));
-    while (!finished()) {
+    MonoTime now = MonoClock::now();
+    while (!finished(now)) {
       if (g_status_requested.exchange(false)) printer_.status(stats_);
-      const MonoTime now = MonoClock::now();
       if (may_send() && now >= next_send_) send(now);
-      auto rx = dev_.receive(wait_until());
+      // Take what is already there first; write pending output only when
+      // the loop is about to wait (or now and then, see FloodDisplay).
+      auto rx = dev_.receive(now);
+      const bool waited = rx && !*rx;
+      if (waited) {
+        printer_.flush_flood(MonoClock::now(), true);
+        rx = dev_.receive(wait_until());
+      }
+      // One clock read serves the rest of this turn and the next test.
+      now = MonoClock::now();
+      const MonoTime after = now;
+      if (!waited) printer_.flush_flood(after, false);
       if (rx && *rx) {
-        host_.receive((*rx)->data, (*rx)->ts, MonoClock::now(), outbox_);
+        host_.receive((*rx)->data, (*rx)->ts, after, outbox_);
       } else if (!rx && rx.error() != std::errc::interrupted) {
         error_line(fmt::format("{}: {}", dev_.capabilities().name, rx.error().message()));
         return exit_usage;
       }
-      host_.poll(MonoClock::now(), outbox_);
+      host_.poll(after, outbox_);
       flush();
       handle_events();
     }
-    for (std::uint16_t seq = 1; seq <= stats_.transmitted && o_.json; ++seq) {
+    // Sequence numbers wrap at 65536: only the last lap can still be told.
+    const long first = std::max(1L, stats_.transmitted - 65535);
+    for (long n = first; n <= stats_.transmitted && o_.json; ++n) {
+      const auto seq = static_cast<std::uint16_t>(n);
       if (!session_.answered(seq) && !errored_.count(seq)) printer_.lost(seq);
     }
     printer_.summary(stats_, last_send_ - first_send_,
@@ -439,9 +506,8 @@ class PingRun {
     return t;
   }
 
-  bool finished() const {
+  bool finished(MonoTime now) const {
     if (g_interrupted) return true;
-    const MonoTime now = MonoClock::now();
     if (end_ && now >= *end_) return true;
     if (!o_.count || may_send()) return false;
     if (stats_.received + stats_.errors >= *o_.count) return true;
@@ -454,6 +520,7 @@ class PingRun {
         !session_.answered(static_cast<std::uint16_t>(seq - 1))) {
       printer_.no_answer(static_cast<std::uint16_t>(seq - 1));
     }
+    errored_.erase(seq);  // a new lap of the sequence space
     const Timestamp wall = wall_now();
     const ConstBytes msg = session_.request(seq, wall);
     ipv4::Repr r;
@@ -482,6 +549,7 @@ class PingRun {
       ++stats_.errors;
       errored_.insert(seq);
     }
+    session_.restamp(seq, wall_now());
     flush();
     printer_.sent();
     outstanding_ = stats_.transmitted - stats_.received - stats_.errors;
@@ -507,7 +575,8 @@ class PingRun {
           ++stats_.received;
           if (r->rtt) stats_.add_rtt(std::max<long long>(0, r->rtt->count() / 1000));
           // Flood: the next probe leaves as soon as this one is answered.
-          if (o_.flood && r->seq == stats_.transmitted) next_send_ = MonoClock::now();
+          if (o_.flood && r->seq == static_cast<std::uint16_t>(stats_.transmitted))
+            next_send_ = MonoTime{};  // due at once
         }
         if (r->bad_checksum) ++stats_.corrupted;
         printer_.reply(*r);
@@ -546,15 +615,21 @@ class PingRun {
   long outstanding_ = 0;
 };
 
-void on_signal(int sig) {
+void on_signal([[maybe_unused]] int sig) {
+#if defined(SIGQUIT)
   if (sig == SIGQUIT) {
     g_status_requested = true;
-  } else {
-    g_interrupted = true;
+    return;
   }
+#endif
+  g_interrupted = true;
 }
 
 void install_signals() {
+#if defined(_WIN32)
+  // Windows has no SIGALRM or SIGQUIT; Ctrl+C arrives as SIGINT.
+  std::signal(SIGINT, on_signal);
+#else
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -562,6 +637,7 @@ void install_signals() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGALRM, &sa, nullptr);
   sigaction(SIGQUIT, &sa, nullptr);
+#endif
 }
 
 int run_ping(PingOptions& o) {
@@ -595,11 +671,13 @@ int run_ping(PingOptions& o) {
     return exit_usage;
   }
   link::DeviceOptions dev_options;
-  // A TPACKET_V3 ring hands frames over when a block retires (a timer tick
-  // at best), which throttles a flood ping to one round trip per tick; until
-  // the AF_PACKET backend has a per-frame mode, ping defaults to libpcap's
-  // immediate mode. Timestamps are the kernel's either way.
-  dev_options.backend = *backend == link::Backend::automatic ? link::Backend::pcap : *backend;
+  dev_options.backend = *backend;
+  // ping waits for each answer: a per-frame ring hands a reply over the
+  // moment it lands (a TPACKET_V3 block would hold it until its timer).
+  dev_options.rx_ring = link::RxRing::frames;
+  dev_options.tx_mode = link::TxMode::send;
+  // The kernel keeps everything but ARP and ICMP for us out of the ring.
+  dev_options.filter = link::arp_or_icmp_filter(route->interface.mac);
   std::string detail;
   auto dev =
       link::open_device(route->interface.capture_device.empty() ? route->interface.name
@@ -608,6 +686,8 @@ int run_ping(PingOptions& o) {
   if (!dev) {
     if (link::is_permission_error(dev.error())) {
       error_line(link::needs_cap_net_raw);
+    } else if (dev.error() == link::NpcapError::not_installed) {
+      error_line(link::npcap_not_installed);
     } else {
       error_line(fmt::format("{}: {}", route->interface.name,
                              detail.empty() ? dev.error().message() : detail));

@@ -1,13 +1,18 @@
 // AF_PACKET (Linux packet(7)) with memory-mapped rings
 // (Documentation/networking/packet_mmap.rst).
 //
-// Receive: a TPACKET_V3 ring of blocks. The kernel fills a block with
-// frames and hands it over when it is full or when the block timeout
-// expires; frames are read in place, without a system call per frame. Each
-// frame carries the kernel's arrival time (tp_sec/tp_nsec), so the block
-// timeout only delays delivery: an RTT computed from RxFrame::ts is not
-// inflated by it. The timeout is kept short (1 ms by default) because it is
-// also how long a lone frame can wait before the stack sees it.
+// Receive, two ring layouts (DeviceOptions::rx_ring):
+//   * blocks (TPACKET_V3, for captures): the kernel fills a block with
+//     frames and hands it over when it is full or when the block timeout
+//     expires; frames are read in place, without a system call per frame.
+//     Each frame carries the kernel's arrival time (tp_sec/tp_nsec), so the
+//     block timeout only delays delivery: an RTT computed from RxFrame::ts
+//     is not inflated by it. But a lone frame waits for the timeout, which
+//     caps a request/response loop (ping -f) at one round trip per tick.
+//   * frames (TPACKET_V2, for request/response): fixed-size slots, each
+//     handed over the moment its frame is written. On a veth the answer to
+//     a frame is often in the ring before send() returns, so a round trip
+//     costs one system call.
 //
 // Transmit: a PACKET_TX_RING of fixed-size frames filled in place, sent by
 // one send() per batch; or one send() per frame.
@@ -58,7 +63,16 @@ struct RingFrame {
   /// sll_pkttype of the sockaddr_ll after the header (PACKET_HOST,
   /// PACKET_OUTGOING, ...), when the header leaves room for one.
   std::optional<std::uint8_t> pkttype;
+  /// Bytes of header and sockaddr_ll at header_offset, which the frame may
+  /// never overwrite (TPACKET3_HDRLEN, or TPACKET2_HDRLEN for V2 slots).
+  std::size_t header_len = 68;
 };
+
+/// Reads the TPACKET_V2 frame in one ring slot (a tpacket2_hdr at its
+/// start). The same checks as BlockWalker::next: the header fits, the frame
+/// at tp_mac neither overlaps it nor ends past the slot, and tp_snaplen does
+/// not exceed tp_len; RawError::bad_block otherwise.
+Result<RingFrame> read_v2_frame(ConstBytes slot) noexcept;
 
 /// Walks the frames of one TPACKET_V3 block. Every offset and length the
 /// kernel wrote is checked before it is used: the block header must fit,
@@ -126,17 +140,27 @@ class AfPacketDevice final : public Device {
 
   /// Whether frames go through PACKET_TX_RING (else send()).
   bool tx_ring() const noexcept { return tx_frame_nr_ != 0; }
-  /// Blocks skipped because they failed validation.
+  /// Blocks (or V2 slots) skipped because they failed validation.
   std::uint64_t bad_blocks() const noexcept { return bad_blocks_; }
+  /// Whether receive uses per-frame TPACKET_V2 slots (else V3 blocks).
+  bool frame_ring() const noexcept { return rx_frame_nr_ != 0; }
 
  private:
   AfPacketDevice() = default;
   Result<void> setup(const std::string& ifname, const DeviceOptions& options);
   Result<void> setup_rings(const DeviceOptions& options);
   std::byte* rx_block(std::size_t i) const noexcept;
+  std::byte* rx_slot(std::size_t i) const noexcept;
   std::byte* tx_frame(std::size_t i) const noexcept;
+  std::size_t rx_ring_size() const noexcept;
   void release_block() noexcept;
+  void release_slot() noexcept;
+  /// The next frame waiting in the ring, if any (no system call).
+  Result<std::optional<RxFrame>> next_from_blocks();
+  Result<std::optional<RxFrame>> next_from_slots();
+  Result<void> wait_readable(MonoTime deadline);
   Result<void> wait_tx_slot();
+  std::size_t tx_status_at() const noexcept;
   Result<void> kick(bool wait);
 
   UniqueFd fd_;
@@ -147,14 +171,20 @@ class AfPacketDevice final : public Device {
   std::uint32_t snaplen_ = 262144;
   bool drop_outgoing_ = false;  // PACKET_IGNORE_OUTGOING unavailable: skip them here
 
-  // RX ring
+  int version_ = 0;  // TPACKET_V2 or TPACKET_V3
+
+  // RX ring: V3 blocks, or (rx_frame_nr_ != 0) V2 slots
   std::size_t rx_block_size_ = 0;
   std::size_t rx_block_nr_ = 0;
   std::size_t rx_current_ = 0;
   std::optional<tpacket::BlockWalker> walker_;
   std::uint64_t bad_blocks_ = 0;
+  std::size_t rx_frame_size_ = 0;
+  std::size_t rx_frame_nr_ = 0;
+  bool rx_slot_held_ = false;  // the slot at rx_current_ was handed out
 
   // TX ring (tx_frame_nr_ == 0: send() per frame)
+  std::size_t tx_data_at_ = 0;  // where a TX frame's data starts in its slot
   std::size_t tx_frame_size_ = 0;
   std::size_t tx_frame_nr_ = 0;
   std::size_t tx_head_ = 0;

@@ -65,6 +65,12 @@ enum class TxMode : std::uint8_t {
   send,  ///< one send() per frame
 };
 
+/// How AF_PACKET receives (af_packet.hpp).
+enum class RxRing : std::uint8_t {
+  blocks,  ///< TPACKET_V3: frames batched into blocks; best for captures
+  frames,  ///< TPACKET_V2: each frame handed over at once; best for ping
+};
+
 struct DeviceOptions {
   Backend backend = Backend::automatic;
 
@@ -90,6 +96,9 @@ struct DeviceOptions {
   std::size_t rx_block_size = std::size_t{1} << 20;
   std::size_t rx_blocks = 8;
   std::chrono::milliseconds block_timeout{1};
+  /// Blocks suit a capture; frames suit a loop that waits for each answer
+  /// (the ring then holds rx_block_size * rx_blocks bytes of fixed slots).
+  RxRing rx_ring = RxRing::blocks;
   TxMode tx_mode = TxMode::ring;
   std::size_t tx_frames = 256;
   /// Frames queued in the TX ring before the kernel is asked to send them.

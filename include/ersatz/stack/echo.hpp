@@ -79,6 +79,11 @@ class EchoSession final : public IcmpListener {
   /// The ICMP message for probe `seq`, leaving at `sent` (remembered for the
   /// round-trip time). Valid until the next call.
   ConstBytes request(std::uint16_t seq, Timestamp sent);
+  /// Moves probe `seq`'s departure to `sent`, the moment its frame was
+  /// handed to the device, so that its round trip does not count the time
+  /// spent building it (iputils stamps right before sendmsg). The payload's
+  /// timeval keeps the time it was built with.
+  void restamp(std::uint16_t seq, Timestamp sent) noexcept { sent_at_[seq] = sent; }
 
   void on_icmp(const IcmpDelivery& d) override;
   void on_neighbor_failed(wire::Ipv4Address next_hop, std::span<const Datagram> datagrams) override;

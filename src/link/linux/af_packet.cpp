@@ -1,4 +1,5 @@
-// AF_PACKET device: TPACKET_V3 receive ring, PACKET_TX_RING or send().
+// AF_PACKET device: a TPACKET_V3 (blocks) or TPACKET_V2 (per-frame)
+// receive ring, PACKET_TX_RING or send().
 // References: packet(7); Documentation/networking/packet_mmap.rst (the
 // ring protocol, TPACKET_V3, the TX ring); Documentation/networking/
 // filter.rst (SO_ATTACH_FILTER).
@@ -46,8 +47,11 @@ constexpr std::size_t block_status_at =
     offsetof(tpacket_block_desc, hdr) + offsetof(tpacket_hdr_v1, block_status);
 // Where a TX frame's data starts when PACKET_TX_HAS_OFF is not set: right
 // after the aligned header (tpacket_snd: tp_hdrlen - sizeof(sockaddr_ll)).
-constexpr std::size_t tx_data_at = TPACKET_ALIGN(sizeof(tpacket3_hdr));
+constexpr std::size_t tx_data_at_v3 = TPACKET_ALIGN(sizeof(tpacket3_hdr));
+constexpr std::size_t tx_data_at_v2 = TPACKET_ALIGN(sizeof(tpacket2_hdr));
 constexpr std::size_t vlan_len = 4;
+// tp_status is the first word of a V2 header, the sixth of a V3 one.
+constexpr std::size_t v2_status_at = offsetof(tpacket2_hdr, tp_status);
 
 template <class T>
 Result<void> set_option(int fd, int level, int name, const T& value) {
@@ -104,7 +108,9 @@ Result<void> AfPacketDevice::setup(const std::string& ifname, const DeviceOption
   tx_batch_ = std::max<std::size_t>(options.tx_batch, 1);
 
   const int fd = fd_.get();
-  if (auto r = set_option(fd, SOL_PACKET, PACKET_VERSION, int{TPACKET_V3}); !r) return r;
+  version_ = options.rx_ring == RxRing::frames ? TPACKET_V2 : TPACKET_V3;
+  tx_data_at_ = version_ == TPACKET_V2 ? tx_data_at_v2 : tx_data_at_v3;
+  if (auto r = set_option(fd, SOL_PACKET, PACKET_VERSION, version_); !r) return r;
   // Room to put a stripped VLAN tag back in front of the frame (libpcap
   // reserves the same).
   if (auto r = set_option(fd, SOL_PACKET, PACKET_RESERVE, unsigned{vlan_len}); !r) return r;
@@ -153,28 +159,51 @@ Result<void> AfPacketDevice::setup_rings(const DeviceOptions& options) {
     if (auto r = set_option(fd, SOL_PACKET, PACKET_LOSS, int{1}); !r) return r;
   }
 
-  // Receive ring. For TPACKET_V3 the frame size only has to divide the
-  // block evenly (packet_set_ring checks frames_per_block * block_nr ==
-  // frame_nr); frames are packed into blocks at their own length.
-  tpacket_req3 rx{};
+  // Receive ring, rx_block_size * rx_blocks bytes either way.
   rx_block_size_ = round_up(std::max(options.rx_block_size, page), page);
   rx_block_nr_ = std::max<std::size_t>(options.rx_blocks, 2);
-  constexpr std::size_t rx_frame_size = 2048;
-  rx.tp_block_size = static_cast<unsigned>(rx_block_size_);
-  rx.tp_block_nr = static_cast<unsigned>(rx_block_nr_);
-  rx.tp_frame_size = rx_frame_size;
-  rx.tp_frame_nr = static_cast<unsigned>(rx_block_size_ / rx_frame_size * rx_block_nr_);
-  rx.tp_retire_blk_tov =
-      static_cast<unsigned>(std::max<std::int64_t>(options.block_timeout.count(), 1));
-  if (auto r = set_option(fd, SOL_PACKET, PACKET_RX_RING, rx); !r) return r;
-  const std::size_t rx_size = rx_block_size_ * rx_block_nr_;
+  if (version_ == TPACKET_V2) {
+    // Fixed slots, each big enough for the header, the sockaddr_ll, the
+    // reserve and the longest frame kept (tpacket_rcv cuts longer ones to
+    // the slot); blocks only group slots, which may not straddle them.
+    const std::size_t keep = std::min<std::size_t>(snaplen_, max_tx_len_);
+    const std::size_t overhead = TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + vlan_len;
+    rx_frame_size_ = pow2_at_least(overhead + keep);
+    const std::size_t block = std::max(rx_frame_size_, page);
+    const std::size_t blocks = std::max<std::size_t>(rx_block_size_ * rx_block_nr_ / block, 2);
+    tpacket_req rx{};
+    rx.tp_block_size = static_cast<unsigned>(block);
+    rx.tp_block_nr = static_cast<unsigned>(blocks);
+    rx.tp_frame_size = static_cast<unsigned>(rx_frame_size_);
+    rx.tp_frame_nr = static_cast<unsigned>(blocks * (block / rx_frame_size_));
+    if (auto r = set_option(fd, SOL_PACKET, PACKET_RX_RING, rx); !r) return r;
+    rx_frame_nr_ = rx.tp_frame_nr;
+    rx_block_size_ = block;
+    rx_block_nr_ = blocks;
+  } else {
+    // For TPACKET_V3 the frame size only has to divide the block evenly
+    // (packet_set_ring checks frames_per_block * block_nr == frame_nr);
+    // frames are packed into blocks at their own length.
+    tpacket_req3 rx{};
+    constexpr std::size_t rx_frame_size = 2048;
+    rx.tp_block_size = static_cast<unsigned>(rx_block_size_);
+    rx.tp_block_nr = static_cast<unsigned>(rx_block_nr_);
+    rx.tp_frame_size = rx_frame_size;
+    rx.tp_frame_nr = static_cast<unsigned>(rx_block_size_ / rx_frame_size * rx_block_nr_);
+    rx.tp_retire_blk_tov =
+        static_cast<unsigned>(std::max<std::int64_t>(options.block_timeout.count(), 1));
+    if (auto r = set_option(fd, SOL_PACKET, PACKET_RX_RING, rx); !r) return r;
+  }
+  const std::size_t rx_size = rx_ring_size();
 
   // Transmit ring: fixed frames, each a header and up to max_tx_len_ bytes.
   // TPACKET_V3 TX rings need Linux 4.11; when the kernel refuses one, frames
   // go out with send() instead.
   std::size_t tx_size = 0;
   if (options.tx_mode == TxMode::ring) {
-    const std::size_t frame = pow2_at_least(tx_data_at + max_tx_len_);
+    const std::size_t frame = pow2_at_least(tx_data_at_ + max_tx_len_);
+    // The TX ring's tpacket_req3 is read as a tpacket_req under V2; its
+    // extra fields stay zero.
     const std::size_t block = std::max(frame, page);
     // Bound the ring at 4 MiB whatever the MTU (loopback's is 64 KiB).
     const std::size_t frames = std::clamp<std::size_t>(
@@ -201,11 +230,17 @@ Result<void> AfPacketDevice::setup_rings(const DeviceOptions& options) {
   return {};
 }
 
+std::size_t AfPacketDevice::rx_ring_size() const noexcept { return rx_block_size_ * rx_block_nr_; }
 std::byte* AfPacketDevice::rx_block(std::size_t i) const noexcept {
   return map_.data() + i * rx_block_size_;
 }
+std::byte* AfPacketDevice::rx_slot(std::size_t i) const noexcept {
+  // Slots never straddle a block, and every block is full of them.
+  const std::size_t per_block = rx_block_size_ / rx_frame_size_;
+  return rx_block(i / per_block) + (i % per_block) * rx_frame_size_;
+}
 std::byte* AfPacketDevice::tx_frame(std::size_t i) const noexcept {
-  return map_.data() + rx_block_size_ * rx_block_nr_ + i * tx_frame_size_;
+  return map_.data() + rx_ring_size() + i * tx_frame_size_;
 }
 
 void AfPacketDevice::release_block() noexcept {
@@ -214,12 +249,32 @@ void AfPacketDevice::release_block() noexcept {
   rx_current_ = (rx_current_ + 1) % rx_block_nr_;
 }
 
+void AfPacketDevice::release_slot() noexcept {
+  rx_slot_held_ = false;
+  store_status(rx_slot(rx_current_) + v2_status_at, TP_STATUS_KERNEL);
+  rx_current_ = (rx_current_ + 1) % rx_frame_nr_;
+}
+
 Result<std::optional<RxFrame>> AfPacketDevice::receive(MonoTime deadline) {
   // A caller that batches sends and then waits for an answer must not wait
   // on frames still sitting in the TX ring.
   if (tx_queued_ > 0) {
     if (auto r = kick(false); !r) return tl::unexpected(r.error());
   }
+  // The frame handed out last is the caller's until this call.
+  if (rx_slot_held_) release_slot();
+  for (;;) {
+    auto next = frame_ring() ? next_from_slots() : next_from_blocks();
+    if (!next || *next) return next;
+    if (MonoClock::now() >= deadline) return std::optional<RxFrame>{};
+    if (auto r = wait_readable(deadline); !r) {
+      if (r.error() == std::errc::interrupted) return std::optional<RxFrame>{};
+      return tl::unexpected(r.error());
+    }
+  }
+}
+
+Result<std::optional<RxFrame>> AfPacketDevice::next_from_blocks() {
   for (;;) {
     if (walker_) {
       auto next = walker_->next();
@@ -240,35 +295,58 @@ Result<std::optional<RxFrame>> AfPacketDevice::receive(MonoTime deadline) {
                      std::max(f.len, caplen), f.ts};
     }
     std::byte* block = rx_block(rx_current_);
-    if ((load_status(block + block_status_at) & TP_STATUS_USER) != 0) {
-      auto w = tpacket::BlockWalker::open(ConstBytes(block, rx_block_size_));
-      if (!w) {
-        ++bad_blocks_;
-        release_block();
-        return tl::unexpected(w.error());
-      }
-      walker_.emplace(*w);
+    if ((load_status(block + block_status_at) & TP_STATUS_USER) == 0) {
+      return std::optional<RxFrame>{};
+    }
+    auto w = tpacket::BlockWalker::open(ConstBytes(block, rx_block_size_));
+    if (!w) {
+      ++bad_blocks_;
+      release_block();
+      return tl::unexpected(w.error());
+    }
+    walker_.emplace(*w);
+  }
+}
+
+Result<std::optional<RxFrame>> AfPacketDevice::next_from_slots() {
+  for (;;) {
+    std::byte* slot = rx_slot(rx_current_);
+    if ((load_status(slot + v2_status_at) & TP_STATUS_USER) == 0) {
+      return std::optional<RxFrame>{};
+    }
+    auto f = tpacket::read_v2_frame(ConstBytes(slot, rx_frame_size_));
+    if (!f) {
+      ++bad_blocks_;
+      release_slot();
+      return tl::unexpected(f.error());
+    }
+    if (drop_outgoing_ && f->pkttype == PACKET_OUTGOING) {
+      release_slot();
       continue;
     }
-    if (MonoClock::now() >= deadline) return std::optional<RxFrame>{};
-    // The socket polls readable once the block after the last one handed
-    // back is the user's (packet_poll); the status was checked just above,
-    // so no wake-up is lost.
-    pollfd pfd{fd_.get(), POLLIN, 0};
-    const timespec left = until(deadline);
-    const int n = ::ppoll(&pfd, 1, &left, nullptr);
-    if (n < 0) {
-      if (errno == EINTR) return std::optional<RxFrame>{};
-      return fail_errno(errno);
-    }
-    if (n > 0 && (pfd.revents & POLLERR) != 0) {
-      // A pending socket error (ENETDOWN when the interface goes away).
-      int err = 0;
-      socklen_t len = sizeof err;
-      if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0)
-        return fail_errno(err);
-    }
+    tpacket::reinsert_vlan(MutBytes(slot, rx_frame_size_), *f);
+    rx_slot_held_ = true;
+    const std::uint32_t caplen = std::min(f->snaplen, snaplen_);
+    return RxFrame{ConstBytes(slot + f->mac_offset, caplen), std::max(f->len, caplen), f->ts};
   }
+}
+
+Result<void> AfPacketDevice::wait_readable(MonoTime deadline) {
+  // The socket polls readable once the slot (V2) or block (V3) after the
+  // last one handed back is the user's (packet_poll); the status was
+  // checked just before, so no wake-up is lost.
+  pollfd pfd{fd_.get(), POLLIN, 0};
+  const timespec left = until(deadline);
+  const int n = ::ppoll(&pfd, 1, &left, nullptr);
+  if (n < 0) return fail_errno(errno);  // EINTR included: the caller decides
+  if (n > 0 && (pfd.revents & POLLERR) != 0) {
+    // A pending socket error (ENETDOWN when the interface goes away).
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0)
+      return fail_errno(err);
+  }
+  return {};
 }
 
 Result<void> AfPacketDevice::kick(bool wait) {
@@ -295,7 +373,7 @@ Result<void> AfPacketDevice::flush() {
 
 Result<void> AfPacketDevice::wait_tx_slot() {
   std::byte* frame = tx_frame(tx_head_);
-  const auto hdr_status = offsetof(tpacket3_hdr, tp_status);
+  const auto hdr_status = tx_status_at();
   if (load_status(frame + hdr_status) == TP_STATUS_AVAILABLE) return {};
   // The ring is full: send what is queued and wait for it, then for the
   // slot to come back (the kernel frees it when the frame's skb is done).
@@ -321,21 +399,31 @@ Result<void> AfPacketDevice::transmit(std::size_t len, FunctionRef<void(MutBytes
   }
   if (auto r = wait_tx_slot(); !r) return r;
   std::byte* frame = tx_frame(tx_head_);
-  fill(MutBytes(frame + tx_data_at, len));
+  fill(MutBytes(frame + tx_data_at_, len));
   const auto len32 = static_cast<std::uint32_t>(len);
-  const std::uint32_t zero = 0;
-  std::memcpy(frame + offsetof(tpacket3_hdr, tp_len), &len32, sizeof len32);
-  std::memcpy(frame + offsetof(tpacket3_hdr, tp_snaplen), &len32, sizeof len32);
-  // TPACKET_V3 TX frames must have tp_next_offset 0 (tpacket_parse_header).
-  std::memcpy(frame + offsetof(tpacket3_hdr, tp_next_offset), &zero, sizeof zero);
-  store_status(frame + offsetof(tpacket3_hdr, tp_status), TP_STATUS_SEND_REQUEST);
+  if (version_ == TPACKET_V2) {
+    std::memcpy(frame + offsetof(tpacket2_hdr, tp_len), &len32, sizeof len32);
+    std::memcpy(frame + offsetof(tpacket2_hdr, tp_snaplen), &len32, sizeof len32);
+  } else {
+    const std::uint32_t zero = 0;
+    std::memcpy(frame + offsetof(tpacket3_hdr, tp_len), &len32, sizeof len32);
+    std::memcpy(frame + offsetof(tpacket3_hdr, tp_snaplen), &len32, sizeof len32);
+    // TPACKET_V3 TX frames must have tp_next_offset 0 (tpacket_parse_header).
+    std::memcpy(frame + offsetof(tpacket3_hdr, tp_next_offset), &zero, sizeof zero);
+  }
+  store_status(frame + tx_status_at(), TP_STATUS_SEND_REQUEST);
   tx_head_ = (tx_head_ + 1) % tx_frame_nr_;
   if (++tx_queued_ >= tx_batch_) return kick(false);
   return {};
 }
 
+std::size_t AfPacketDevice::tx_status_at() const noexcept {
+  return version_ == TPACKET_V2 ? v2_status_at : offsetof(tpacket3_hdr, tp_status);
+}
+
 std::uint64_t AfPacketDevice::drops() const noexcept {
-  // PACKET_STATISTICS resets the kernel's counters on every read.
+  // PACKET_STATISTICS resets the kernel's counters on every read (the V3
+  // struct extends the V2 one; the kernel fills what the version has).
   tpacket_stats_v3 st{};
   socklen_t len = sizeof st;
   if (::getsockopt(fd_.get(), SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) drops_ += st.tp_drops;

@@ -44,7 +44,24 @@ constexpr std::size_t sll_end = sll_at + sizeof(sockaddr_ll);
 static_assert(sll_end == TPACKET3_HDRLEN);
 constexpr std::size_t vlan_len = 4;
 
+// TPACKET_V2 slots: a tpacket2_hdr, then (aligned) the sockaddr_ll.
+constexpr std::size_t hdr2_len = sizeof(tpacket2_hdr);
+constexpr std::size_t sll2_at = TPACKET_ALIGN(sizeof(tpacket2_hdr));
+constexpr std::size_t sll2_end = sll2_at + sizeof(sockaddr_ll);
+static_assert(sll2_end == TPACKET2_HDRLEN);
+
+/// The VLAN fields both header versions carry, as libpcap reads them.
+void set_vlan(RingFrame& f, std::uint32_t tci, std::uint16_t tpid) noexcept {
+  // libpcap's VLAN_VALID: older kernels set a TCI without the status bit.
+  if ((f.status & status_vlan_valid) != 0 || tci != 0) {
+    f.vlan_tci = static_cast<std::uint16_t>(tci);
+    if ((f.status & status_vlan_tpid_valid) != 0 && tpid != 0) f.vlan_tpid = tpid;
+  }
+}
+
 }  // namespace
+
+static_assert(RingFrame{}.header_len == TPACKET3_HDRLEN);
 
 std::size_t min_mac_offset() noexcept { return TPACKET3_HDRLEN; }
 
@@ -98,11 +115,7 @@ Result<std::optional<RingFrame>> BlockWalker::next() noexcept {
   f.len = len;
   f.ts = Timestamp{sec, std::min<std::uint32_t>(nsec, 999'999'999U)};
   f.status = status;
-  // libpcap's VLAN_VALID: older kernels set a TCI without the status bit.
-  if ((status & status_vlan_valid) != 0 || tci != 0) {
-    f.vlan_tci = static_cast<std::uint16_t>(tci);
-    if ((status & status_vlan_tpid_valid) != 0 && tpid != 0) f.vlan_tpid = tpid;
-  }
+  set_vlan(f, tci, tpid);
   if (mac >= sll_end) {
     f.pkttype = load_host<std::uint8_t>(block_, at + sll_at + offsetof(sockaddr_ll, sll_pkttype));
   }
@@ -117,9 +130,40 @@ Result<std::optional<RingFrame>> BlockWalker::next() noexcept {
   return f;
 }
 
+Result<RingFrame> read_v2_frame(ConstBytes slot) noexcept {
+  if (slot.size() < hdr2_len) return fail(RawError::bad_block);
+  const auto status = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_status));
+  const auto len = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_len));
+  const auto snaplen = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_snaplen));
+  const auto mac = load_host<std::uint16_t>(slot, offsetof(tpacket2_hdr, tp_mac));
+  const auto sec = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_sec));
+  const auto nsec = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_nsec));
+  const auto tci = load_host<std::uint16_t>(slot, offsetof(tpacket2_hdr, tp_vlan_tci));
+  const auto tpid = load_host<std::uint16_t>(slot, offsetof(tpacket2_hdr, tp_vlan_tpid));
+  // As for V3: no overlap with the header, the end inside the slot (in 64
+  // bits, so the sum cannot wrap), and no more captured than sent.
+  if (mac < hdr2_len) return fail(RawError::bad_block);
+  if (std::uint64_t{mac} + snaplen > slot.size()) return fail(RawError::bad_block);
+  if (snaplen > len) return fail(RawError::bad_block);
+
+  RingFrame f;
+  f.header_offset = 0;
+  f.header_len = sll2_end;
+  f.mac_offset = mac;
+  f.snaplen = snaplen;
+  f.len = len;
+  f.ts = Timestamp{sec, std::min<std::uint32_t>(nsec, 999'999'999U)};
+  f.status = status;
+  set_vlan(f, tci, tpid);
+  if (mac >= sll2_end) {
+    f.pkttype = load_host<std::uint8_t>(slot, sll2_at + offsetof(sockaddr_ll, sll_pkttype));
+  }
+  return f;
+}
+
 bool reinsert_vlan(MutBytes block, RingFrame& f) noexcept {
   if (!f.vlan_tci || f.snaplen < 12) return false;
-  if (f.mac_offset < f.header_offset + sll_end + vlan_len) return false;
+  if (f.mac_offset < f.header_offset + f.header_len + vlan_len) return false;
   if (f.mac_offset > block.size() || block.size() - f.mac_offset < f.snaplen) return false;
   if (f.len > UINT32_MAX - vlan_len) return false;
   std::byte* frame = block.data() + f.mac_offset;
