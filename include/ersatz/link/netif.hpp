@@ -18,6 +18,9 @@ struct NetifInfo {
   wire::MacAddress mac;
   bool ethernet = false;  ///< Ethernet framing (ARPHRD_ETHER, or loopback's zeroed headers)
   bool up = false;        ///< administratively up (IFF_UP)
+  /// Up and operationally up (IFF_RUNNING): the kernel has processed the
+  /// last carrier change, and (Linux linkwatch) its qdisc is the real one.
+  bool running = false;
 };
 
 /// ENODEV when there is no such interface.

@@ -55,6 +55,7 @@ Result<NetifInfo> netif_info(const std::string& name) {
   ifr = *base;
   if (::ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) return fail_errno(errno);
   info.up = (ifr.ifr_flags & IFF_UP) != 0;
+  info.running = (ifr.ifr_flags & IFF_RUNNING) != 0;
   return info;
 }
 

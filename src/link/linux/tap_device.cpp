@@ -24,6 +24,30 @@ namespace {
 // would cut frames silently (tun_put_user copies what fits).
 constexpr std::size_t max_frame = 65535 + ETH_HLEN + 8;
 
+/// Attaching turns the TAP's carrier on, but the kernel acts on that later,
+/// from its linkwatch work (rate-limited to one event per second per
+/// device): until then the TAP's qdisc is still noop_qdisc, and every frame
+/// the kernel sends into it, such as the answers to our first frames, is
+/// dropped unseen. So wait, bounded, until the link reports IFF_RUNNING
+/// (set in the same linkwatch pass, just before dev_activate() puts the
+/// qdisc back), and a moment more when it had to be waited for.
+Result<void> wait_until_running(const std::string& name) {
+  using namespace std::chrono_literals;
+  const auto give_up = MonoClock::now() + 3s;
+  bool waited = false;
+  for (;;) {
+    auto info = netif_info(name);
+    if (!info) return tl::unexpected(info.error());
+    if (!info->up) return {};  // nothing will ever make it run
+    if (info->running) break;
+    if (MonoClock::now() >= give_up) return {};  // no carrier logic: use it as it is
+    waited = true;
+    ::usleep(10'000);
+  }
+  if (waited) ::usleep(20'000);
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<TapDevice>> TapDevice::open(const std::string& ifname,
@@ -48,6 +72,7 @@ Result<std::unique_ptr<TapDevice>> TapDevice::open(const std::string& ifname,
   if (options.bring_up) {
     if (auto r = netif_set_up(name); !r) return tl::unexpected(r.error());
   }
+  if (auto r = wait_until_running(name); !r) return tl::unexpected(r.error());
   auto info = netif_info(name);
   if (!info) return tl::unexpected(info.error());
   dev->interface_mac_ = info->mac;
