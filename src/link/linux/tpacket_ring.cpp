@@ -59,6 +59,52 @@ void set_vlan(RingFrame& f, std::uint32_t tci, std::uint16_t tpid) noexcept {
   }
 }
 
+/// The words both header versions carry, read out of the ring.
+struct HeaderWords {
+  std::uint32_t sec = 0;
+  std::uint32_t nsec = 0;
+  std::uint32_t snaplen = 0;
+  std::uint32_t len = 0;
+  std::uint32_t status = 0;
+  std::uint16_t mac = 0;
+  std::uint32_t tci = 0;
+  std::uint16_t tpid = 0;
+};
+
+/// Where a header version's parts lie, from the start of its header.
+struct HeaderLayout {
+  std::size_t header;    ///< the tpacketN_hdr itself
+  std::size_t sll_from;  ///< the sockaddr_ll after it
+  std::size_t sll_to;    ///< its end (TPACKETn_HDRLEN)
+};
+constexpr HeaderLayout v3_layout{hdr_len, sll_at, sll_end};
+constexpr HeaderLayout v2_layout{hdr2_len, sll2_at, sll2_end};
+
+/// The frame whose header starts at `at` in `area`: it may not overlap its
+/// header, must end inside `area` (the sum formed in 64 bits: a 16-bit
+/// tp_mac plus a 32-bit tp_snaplen cannot wrap), and may not claim more
+/// bytes captured than sent.
+Result<RingFrame> checked_frame(ConstBytes area, std::size_t at, const HeaderLayout& layout,
+                                const HeaderWords& h) noexcept {
+  if (h.mac < layout.header) return fail(RawError::bad_block);
+  if (std::uint64_t{at} + h.mac + h.snaplen > area.size()) return fail(RawError::bad_block);
+  if (h.snaplen > h.len) return fail(RawError::bad_block);
+  RingFrame f;
+  f.header_offset = at;
+  f.header_len = layout.sll_to;
+  f.mac_offset = at + h.mac;
+  f.snaplen = h.snaplen;
+  f.len = h.len;
+  f.ts = Timestamp{h.sec, std::min<std::uint32_t>(h.nsec, 999'999'999U)};
+  f.status = h.status;
+  set_vlan(f, h.tci, h.tpid);
+  if (h.mac >= layout.sll_to) {
+    f.pkttype =
+        load_host<std::uint8_t>(area, at + layout.sll_from + offsetof(sockaddr_ll, sll_pkttype));
+  }
+  return f;
+}
+
 }  // namespace
 
 static_assert(RingFrame{}.header_len == TPACKET3_HDRLEN);
@@ -91,74 +137,40 @@ Result<std::optional<RingFrame>> BlockWalker::next() noexcept {
   if (at > block_.size() || block_.size() - at < hdr_len) return fail(RawError::bad_block);
   const auto h = block_.subspan(at, hdr_len);
   const auto next_offset = load_host<std::uint32_t>(h, offsetof(tpacket3_hdr, tp_next_offset));
-  const auto sec = load_host<std::uint32_t>(h, offsetof(tpacket3_hdr, tp_sec));
-  const auto nsec = load_host<std::uint32_t>(h, offsetof(tpacket3_hdr, tp_nsec));
-  const auto snaplen = load_host<std::uint32_t>(h, offsetof(tpacket3_hdr, tp_snaplen));
-  const auto len = load_host<std::uint32_t>(h, offsetof(tpacket3_hdr, tp_len));
-  const auto status = load_host<std::uint32_t>(h, offsetof(tpacket3_hdr, tp_status));
-  const auto mac = load_host<std::uint16_t>(h, offsetof(tpacket3_hdr, tp_mac));
-  const auto tci = load_host<std::uint32_t>(h, hv1 + offsetof(tpacket_hdr_variant1, tp_vlan_tci));
-  const auto tpid = load_host<std::uint16_t>(h, hv1 + offsetof(tpacket_hdr_variant1, tp_vlan_tpid));
-
-  // The frame may not overlap its own header, and must end inside the
-  // block. Sums are formed in 64 bits: a 16-bit tp_mac plus a 32-bit
-  // tp_snaplen cannot wrap.
-  if (mac < hdr_len) return fail(RawError::bad_block);
-  const std::uint64_t frame_end = std::uint64_t{at} + mac + snaplen;
-  if (frame_end > block_.size()) return fail(RawError::bad_block);
-  if (snaplen > len) return fail(RawError::bad_block);
-
-  RingFrame f;
-  f.header_offset = at;
-  f.mac_offset = at + mac;
-  f.snaplen = snaplen;
-  f.len = len;
-  f.ts = Timestamp{sec, std::min<std::uint32_t>(nsec, 999'999'999U)};
-  f.status = status;
-  set_vlan(f, tci, tpid);
-  if (mac >= sll_end) {
-    f.pkttype = load_host<std::uint8_t>(block_, at + sll_at + offsetof(sockaddr_ll, sll_pkttype));
-  }
+  HeaderWords w;
+  w.sec = load_host<std::uint32_t>(h, offsetof(tpacket3_hdr, tp_sec));
+  w.nsec = load_host<std::uint32_t>(h, offsetof(tpacket3_hdr, tp_nsec));
+  w.snaplen = load_host<std::uint32_t>(h, offsetof(tpacket3_hdr, tp_snaplen));
+  w.len = load_host<std::uint32_t>(h, offsetof(tpacket3_hdr, tp_len));
+  w.status = load_host<std::uint32_t>(h, offsetof(tpacket3_hdr, tp_status));
+  w.mac = load_host<std::uint16_t>(h, offsetof(tpacket3_hdr, tp_mac));
+  w.tci = load_host<std::uint32_t>(h, hv1 + offsetof(tpacket_hdr_variant1, tp_vlan_tci));
+  w.tpid = load_host<std::uint16_t>(h, hv1 + offsetof(tpacket_hdr_variant1, tp_vlan_tpid));
+  auto f = checked_frame(block_, at, v3_layout, w);
+  if (!f) return tl::unexpected(f.error());
 
   ++index_;
   if (index_ < num_pkts_) {
     // The next header must start past this frame's data: no overlap, and
     // every step moves forward, so the walk ends after num_pkts steps.
-    if (next_offset < std::uint64_t{mac} + snaplen) return fail(RawError::bad_block);
+    if (next_offset < std::uint64_t{w.mac} + w.snaplen) return fail(RawError::bad_block);
     offset_ = at + next_offset;
   }
-  return f;
+  return *f;
 }
 
 Result<RingFrame> read_v2_frame(ConstBytes slot) noexcept {
   if (slot.size() < hdr2_len) return fail(RawError::bad_block);
-  const auto status = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_status));
-  const auto len = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_len));
-  const auto snaplen = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_snaplen));
-  const auto mac = load_host<std::uint16_t>(slot, offsetof(tpacket2_hdr, tp_mac));
-  const auto sec = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_sec));
-  const auto nsec = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_nsec));
-  const auto tci = load_host<std::uint16_t>(slot, offsetof(tpacket2_hdr, tp_vlan_tci));
-  const auto tpid = load_host<std::uint16_t>(slot, offsetof(tpacket2_hdr, tp_vlan_tpid));
-  // As for V3: no overlap with the header, the end inside the slot (in 64
-  // bits, so the sum cannot wrap), and no more captured than sent.
-  if (mac < hdr2_len) return fail(RawError::bad_block);
-  if (std::uint64_t{mac} + snaplen > slot.size()) return fail(RawError::bad_block);
-  if (snaplen > len) return fail(RawError::bad_block);
-
-  RingFrame f;
-  f.header_offset = 0;
-  f.header_len = sll2_end;
-  f.mac_offset = mac;
-  f.snaplen = snaplen;
-  f.len = len;
-  f.ts = Timestamp{sec, std::min<std::uint32_t>(nsec, 999'999'999U)};
-  f.status = status;
-  set_vlan(f, tci, tpid);
-  if (mac >= sll2_end) {
-    f.pkttype = load_host<std::uint8_t>(slot, sll2_at + offsetof(sockaddr_ll, sll_pkttype));
-  }
-  return f;
+  HeaderWords w;
+  w.status = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_status));
+  w.len = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_len));
+  w.snaplen = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_snaplen));
+  w.mac = load_host<std::uint16_t>(slot, offsetof(tpacket2_hdr, tp_mac));
+  w.sec = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_sec));
+  w.nsec = load_host<std::uint32_t>(slot, offsetof(tpacket2_hdr, tp_nsec));
+  w.tci = load_host<std::uint16_t>(slot, offsetof(tpacket2_hdr, tp_vlan_tci));
+  w.tpid = load_host<std::uint16_t>(slot, offsetof(tpacket2_hdr, tp_vlan_tpid));
+  return checked_frame(slot, 0, v2_layout, w);
 }
 
 bool reinsert_vlan(MutBytes block, RingFrame& f) noexcept {
