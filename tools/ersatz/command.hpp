@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 #include <string_view>
+#include <system_error>
 
 namespace ersatz::tools {
 
@@ -31,5 +33,12 @@ void json_string(fmt::memory_buffer& out, std::string_view s);
 
 /// Prints "ersatz: MESSAGE" on stderr.
 void error_line(std::string_view message);
+
+/// Prints why device `iface` did not open: the missing capability, missing
+/// Npcap, or "IFACE: reason" (`detail` when the backend gave one). Returns
+/// exit_usage for the first two (the tools ersatz replaces exit 2 there),
+/// exit_failure otherwise.
+int report_open_failure(std::string_view iface, const std::error_code& error,
+                        const std::string& detail);
 
 }  // namespace ersatz::tools

@@ -8,7 +8,6 @@
 #include <csignal>
 #include <cstdio>
 #include <ersatz/decode/dissect.hpp>
-#include <ersatz/link/npcap.hpp>
 #include <ersatz/link/open_device.hpp>
 #include <ersatz/link/pcap_file.hpp>
 #include <ersatz/link/privileges.hpp>
@@ -190,18 +189,7 @@ int run_live(const DumpOptions& opt) {
   dev_opt.promiscuous = !opt.no_promiscuous;
   std::string detail;
   auto dev = link::open_device(name, dev_opt, &detail);
-  if (!dev) {
-    if (link::is_permission_error(dev.error())) {
-      error_line(link::needs_cap_net_raw);
-      return exit_usage;
-    }
-    if (dev.error() == link::NpcapError::not_installed) {
-      error_line(link::npcap_not_installed);
-      return exit_usage;
-    }
-    error_line(fmt::format("{}: {}", name, detail.empty() ? dev.error().message() : detail));
-    return exit_failure;
-  }
+  if (!dev) return report_open_failure(name, dev.error(), detail);
   // Least privilege: the device is open; nothing below needs a capability,
   // and the -w file is created with the privileges that remain.
   if (auto r = link::drop_privileges(); !r) {

@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 #include <cstdio>
+#include <ersatz/link/npcap.hpp>
+#include <ersatz/link/open_device.hpp>
+#include <ersatz/link/privileges.hpp>
 #include <vector>
 
 #include "command.hpp"
@@ -14,6 +17,20 @@
 namespace ersatz::tools {
 
 void error_line(std::string_view message) { fmt::print(stderr, "ersatz: {}\n", message); }
+
+int report_open_failure(std::string_view iface, const std::error_code& error,
+                        const std::string& detail) {
+  if (link::is_permission_error(error)) {
+    error_line(link::needs_cap_net_raw);
+    return exit_usage;
+  }
+  if (error == link::NpcapError::not_installed) {
+    error_line(link::npcap_not_installed);
+    return exit_usage;
+  }
+  error_line(fmt::format("{}: {}", iface, detail.empty() ? error.message() : detail));
+  return exit_failure;
+}
 
 void json_string(fmt::memory_buffer& out, std::string_view s) {
   out.push_back('"');

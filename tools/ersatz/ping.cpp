@@ -19,7 +19,6 @@
 #include <csignal>
 #include <cstdio>
 #include <ersatz/link/bpf.hpp>
-#include <ersatz/link/npcap.hpp>
 #include <ersatz/link/open_device.hpp>
 #include <ersatz/link/privileges.hpp>
 #include <ersatz/link/tracer.hpp>
@@ -684,14 +683,8 @@ int run_ping(PingOptions& o) {
                                                                 : route->interface.capture_device,
                         dev_options, &detail);
   if (!dev) {
-    if (link::is_permission_error(dev.error())) {
-      error_line(link::needs_cap_net_raw);
-    } else if (dev.error() == link::NpcapError::not_installed) {
-      error_line(link::npcap_not_installed);
-    } else {
-      error_line(fmt::format("{}: {}", route->interface.name,
-                             detail.empty() ? dev.error().message() : detail));
-    }
+    // iputils exits 2 whatever kept the socket from opening.
+    report_open_failure(route->interface.name, dev.error(), detail);
     return exit_usage;
   }
   // Least privilege: nothing after this point needs capabilities.
