@@ -1,14 +1,11 @@
-// libpcap device. Portable by rule: libpcap calls, POSIX poll(), and the
-// netif seam for MTU and MAC; the Windows branch waits on Npcap's event.
+// libpcap device, on the POSIX systems that ship libpcap: libpcap calls,
+// poll(), and the netif seam for MTU and MAC. Windows has its own device
+// over a run-time-loaded wpcap.dll (src/link/windows/npcap_device.cpp).
 #include "ersatz/link/libpcap_device.hpp"
 
 #include <pcap/pcap.h>
 
-#if defined(_WIN32)
-#include <windows.h>
-#else
 #include <poll.h>
-#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -75,7 +72,7 @@ Result<std::unique_ptr<LibpcapDevice>> LibpcapDevice::open(const std::string& if
   if (pcap_setnonblock(p, 1, errbuf) != 0) {
     return failed(make_error_code(RawError::pcap_failure), errbuf);
   }
-  dev->fd_ = pcap_get_selectable_fd(p);  // -1 on Windows
+  dev->fd_ = pcap_get_selectable_fd(p);  // -1 where libpcap has none
   if (options.filter) {
     if (auto r = dev->set_filter(*options.filter); !r) return failed(r.error(), dev->last_error());
   }
@@ -102,13 +99,6 @@ Result<void> LibpcapDevice::wait(MonoTime deadline) {
   // Round up, so a wait never ends just short of the deadline and spins.
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
   const int timeout = static_cast<int>(std::min<std::int64_t>(ms, 1'000'000));
-#if defined(_WIN32)
-  // Npcap has no selectable descriptor; its read event serves (untested
-  // until the Windows port).
-  if (WaitForSingleObject(pcap_getevent(p_), static_cast<DWORD>(timeout)) == WAIT_FAILED)
-    return fail(RawError::pcap_failure);
-  return {};
-#else
   if (fd_ < 0) return {};
   pollfd pfd{fd_, POLLIN, 0};
   if (::poll(&pfd, 1, timeout) < 0) {
@@ -116,7 +106,6 @@ Result<void> LibpcapDevice::wait(MonoTime deadline) {
     return fail_errno(errno);
   }
   return {};
-#endif
 }
 
 Result<std::optional<RxFrame>> LibpcapDevice::receive(MonoTime deadline) {
@@ -162,11 +151,7 @@ std::uint64_t LibpcapDevice::drops() const noexcept {
 
 Result<void> LibpcapDevice::set_filter(const BpfProgram& program) {
   if (auto r = check_program(program); !r) return r;
-  static_assert(sizeof(bpf_insn) == sizeof(BpfInsn));
-  std::vector<bpf_insn> insns(program.size());
-  for (std::size_t i = 0; i < program.size(); ++i) {
-    insns[i] = bpf_insn{program[i].code, program[i].jt, program[i].jf, program[i].k};
-  }
+  auto insns = to_native<bpf_insn>(program);
   bpf_program prog{static_cast<u_int>(insns.size()), insns.data()};
   if (pcap_setfilter(p_, &prog) != 0) return fail(RawError::pcap_failure);
   return {};

@@ -447,15 +447,14 @@ class PingRun {
       }
       // One clock read serves the rest of this turn and the next test.
       now = MonoClock::now();
-      const MonoTime after = now;
-      if (!waited) printer_.flush_flood(after, false);
+      if (!waited) printer_.flush_flood(now, false);
       if (rx && *rx) {
-        host_.receive((*rx)->data, (*rx)->ts, after, outbox_);
+        host_.receive((*rx)->data, (*rx)->ts, now, outbox_);
       } else if (!rx && rx.error() != std::errc::interrupted) {
         error_line(fmt::format("{}: {}", dev_.capabilities().name, rx.error().message()));
         return exit_usage;
       }
-      host_.poll(after, outbox_);
+      host_.poll(now, outbox_);
       flush();
       handle_events();
     }

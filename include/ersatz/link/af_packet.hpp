@@ -160,7 +160,6 @@ class AfPacketDevice final : public Device {
   Result<std::optional<RxFrame>> next_from_slots();
   Result<void> wait_readable(MonoTime deadline);
   Result<void> wait_tx_slot();
-  std::size_t tx_status_at() const noexcept;
   Result<void> kick(bool wait);
 
   UniqueFd fd_;
@@ -184,7 +183,8 @@ class AfPacketDevice final : public Device {
   bool rx_slot_held_ = false;  // the slot at rx_current_ was handed out
 
   // TX ring (tx_frame_nr_ == 0: send() per frame)
-  std::size_t tx_data_at_ = 0;  // where a TX frame's data starts in its slot
+  std::size_t tx_data_at_ = 0;    // where a TX frame's data starts in its slot
+  std::size_t tx_status_at_ = 0;  // where its tp_status is
   std::size_t tx_frame_size_ = 0;
   std::size_t tx_frame_nr_ = 0;
   std::size_t tx_head_ = 0;

@@ -27,6 +27,18 @@ struct BpfInsn {
 
 using BpfProgram = std::vector<BpfInsn>;
 
+/// `program` in a platform's own instruction struct (Linux's sock_filter,
+/// libpcap's bpf_insn, wpcap's), all of which share BpfInsn's layout: the
+/// form the kernel or the capture library takes it in.
+template <class Insn>
+std::vector<Insn> to_native(const BpfProgram& program) {
+  static_assert(sizeof(Insn) == sizeof(BpfInsn));
+  std::vector<Insn> out;
+  out.reserve(program.size());
+  for (const BpfInsn& i : program) out.push_back(Insn{i.code, i.jt, i.jf, i.k});
+  return out;
+}
+
 /// The kernel's limit on program length (BPF_MAXINSNS).
 inline constexpr std::size_t bpf_max_insns = 4096;
 

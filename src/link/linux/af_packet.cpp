@@ -110,6 +110,7 @@ Result<void> AfPacketDevice::setup(const std::string& ifname, const DeviceOption
   const int fd = fd_.get();
   version_ = options.rx_ring == RxRing::frames ? TPACKET_V2 : TPACKET_V3;
   tx_data_at_ = version_ == TPACKET_V2 ? tx_data_at_v2 : tx_data_at_v3;
+  tx_status_at_ = version_ == TPACKET_V2 ? v2_status_at : offsetof(tpacket3_hdr, tp_status);
   if (auto r = set_option(fd, SOL_PACKET, PACKET_VERSION, version_); !r) return r;
   // Room to put a stripped VLAN tag back in front of the frame (libpcap
   // reserves the same).
@@ -235,9 +236,9 @@ std::byte* AfPacketDevice::rx_block(std::size_t i) const noexcept {
   return map_.data() + i * rx_block_size_;
 }
 std::byte* AfPacketDevice::rx_slot(std::size_t i) const noexcept {
-  // Slots never straddle a block, and every block is full of them.
-  const std::size_t per_block = rx_block_size_ / rx_frame_size_;
-  return rx_block(i / per_block) + (i % per_block) * rx_frame_size_;
+  // The slot size is a power of two and the block max(slot, page), so
+  // every block is full of slots and they lie end to end.
+  return map_.data() + i * rx_frame_size_;
 }
 std::byte* AfPacketDevice::tx_frame(std::size_t i) const noexcept {
   return map_.data() + rx_ring_size() + i * tx_frame_size_;
@@ -252,7 +253,7 @@ void AfPacketDevice::release_block() noexcept {
 void AfPacketDevice::release_slot() noexcept {
   rx_slot_held_ = false;
   store_status(rx_slot(rx_current_) + v2_status_at, TP_STATUS_KERNEL);
-  rx_current_ = (rx_current_ + 1) % rx_frame_nr_;
+  if (++rx_current_ == rx_frame_nr_) rx_current_ = 0;
 }
 
 Result<std::optional<RxFrame>> AfPacketDevice::receive(MonoTime deadline) {
@@ -373,7 +374,7 @@ Result<void> AfPacketDevice::flush() {
 
 Result<void> AfPacketDevice::wait_tx_slot() {
   std::byte* frame = tx_frame(tx_head_);
-  const auto hdr_status = tx_status_at();
+  const auto hdr_status = tx_status_at_;
   if (load_status(frame + hdr_status) == TP_STATUS_AVAILABLE) return {};
   // The ring is full: send what is queued and wait for it, then for the
   // slot to come back (the kernel frees it when the frame's skb is done).
@@ -411,14 +412,10 @@ Result<void> AfPacketDevice::transmit(std::size_t len, FunctionRef<void(MutBytes
     // TPACKET_V3 TX frames must have tp_next_offset 0 (tpacket_parse_header).
     std::memcpy(frame + offsetof(tpacket3_hdr, tp_next_offset), &zero, sizeof zero);
   }
-  store_status(frame + tx_status_at(), TP_STATUS_SEND_REQUEST);
+  store_status(frame + tx_status_at_, TP_STATUS_SEND_REQUEST);
   tx_head_ = (tx_head_ + 1) % tx_frame_nr_;
   if (++tx_queued_ >= tx_batch_) return kick(false);
   return {};
-}
-
-std::size_t AfPacketDevice::tx_status_at() const noexcept {
-  return version_ == TPACKET_V2 ? v2_status_at : offsetof(tpacket3_hdr, tp_status);
 }
 
 std::uint64_t AfPacketDevice::drops() const noexcept {
@@ -432,12 +429,7 @@ std::uint64_t AfPacketDevice::drops() const noexcept {
 
 Result<void> AfPacketDevice::set_filter(const BpfProgram& program) {
   if (auto r = check_program(program); !r) return r;
-  // struct sock_filter and BpfInsn share their layout (bpf.hpp).
-  static_assert(sizeof(sock_filter) == sizeof(BpfInsn));
-  std::vector<sock_filter> insns(program.size());
-  for (std::size_t i = 0; i < program.size(); ++i) {
-    insns[i] = sock_filter{program[i].code, program[i].jt, program[i].jf, program[i].k};
-  }
+  auto insns = to_native<sock_filter>(program);
   sock_fprog prog{static_cast<unsigned short>(insns.size()), insns.data()};
   return set_option(fd_.get(), SOL_SOCKET, SO_ATTACH_FILTER, prog);
 }

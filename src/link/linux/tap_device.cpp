@@ -136,10 +136,7 @@ Result<void> TapDevice::transmit(std::size_t len, FunctionRef<void(MutBytes)> fi
 
 Result<void> TapDevice::set_filter(const BpfProgram& program) {
   if (auto r = check_program(program); !r) return r;
-  std::vector<sock_filter> insns(program.size());
-  for (std::size_t i = 0; i < program.size(); ++i) {
-    insns[i] = sock_filter{program[i].code, program[i].jt, program[i].jf, program[i].k};
-  }
+  auto insns = to_native<sock_filter>(program);
   sock_fprog prog{static_cast<unsigned short>(insns.size()), insns.data()};
   if (::ioctl(fd_.get(), TUNATTACHFILTER, &prog) != 0) return fail_errno(errno);
   return {};

@@ -182,10 +182,7 @@ Result<void> NpcapDevice::set_filter(const BpfProgram& program) {
   // Without pcap_setfilter the filter is lost, which costs only speed:
   // the stack checks every frame it is given anyway.
   if (api_->setfilter == nullptr) return {};
-  std::vector<wpcap::Instruction> insns(program.size());
-  for (std::size_t i = 0; i < program.size(); ++i) {
-    insns[i] = wpcap::Instruction{program[i].code, program[i].jt, program[i].jf, program[i].k};
-  }
+  auto insns = to_native<wpcap::Instruction>(program);
   wpcap::Program prog{static_cast<unsigned int>(insns.size()), insns.data()};
   if (api_->setfilter(p_, &prog) != 0) return fail(NpcapError::failure);
   return {};
