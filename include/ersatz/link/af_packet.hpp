@@ -136,7 +136,7 @@ class AfPacketDevice final : public Device {
   /// Replaces the kernel filter (SO_ATTACH_FILTER).
   Result<void> set_filter(const BpfProgram& program);
   /// Sends the frames queued in the TX ring (see DeviceOptions::tx_batch).
-  Result<void> flush();
+  Result<void> flush() override;
 
   /// Whether frames go through PACKET_TX_RING (else send()).
   bool tx_ring() const noexcept { return tx_frame_nr_ != 0; }

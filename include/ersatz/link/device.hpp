@@ -29,6 +29,10 @@ struct Capabilities {
   wire::MacAddress mac;
   bool kernel_timestamps = false;  ///< RxFrame::ts comes from the kernel
   bool can_transmit = true;
+  /// tx_timestamps() reports when the kernel handed each frame to the
+  /// driver (SO_TIMESTAMPING's TX software stamp), not just when send()
+  /// was called.
+  bool tx_timestamps = false;
 };
 
 /// A received frame, valid until the next receive() on the same device.
@@ -51,8 +55,26 @@ class Device {
   virtual Result<std::optional<RxFrame>> receive(MonoTime deadline) = 0;
 
   /// Sends one frame of `len` bytes, which `fill` writes in place into the
-  /// transmit buffer it is given (exactly `len` bytes).
+  /// transmit buffer it is given (exactly `len` bytes). A device may queue
+  /// it (a TX ring filled in batches) until flush() or the next receive().
+  /// Frames are numbered from 0 in the order given: see tx_count().
   virtual Result<void> transmit(std::size_t len, FunctionRef<void(MutBytes)> fill) = 0;
+
+  /// Hands every queued frame to the kernel: the end of a burst. One
+  /// system call for the whole burst where the backend batches.
+  virtual Result<void> flush() { return {}; }
+
+  /// How many frames transmit() has accepted; the next frame's number.
+  virtual std::uint64_t tx_count() const noexcept { return 0; }
+
+  /// Reports the kernel's departure time of frames sent since the last
+  /// call, as far as the kernel has them, oldest first, each by its number
+  /// (see tx_count). Devices without Capabilities::tx_timestamps report
+  /// none. Never waits.
+  virtual Result<void> tx_timestamps(
+      FunctionRef<void(std::uint64_t frame, Timestamp ts)> /*on_stamp*/) {
+    return {};
+  }
 
   virtual const Capabilities& capabilities() const noexcept = 0;
 

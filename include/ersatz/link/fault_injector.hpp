@@ -37,6 +37,7 @@ class FaultInjector final : public Device {
   Result<void> transmit(std::size_t len, FunctionRef<void(MutBytes)> fill) override;
   const Capabilities& capabilities() const noexcept override { return inner_.capabilities(); }
   int poll_fd() const noexcept override { return inner_.poll_fd(); }
+  Result<void> flush() override { return inner_.flush(); }
 
   const FaultStats& stats() const noexcept { return stats_; }
 

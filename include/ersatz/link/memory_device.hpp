@@ -36,6 +36,7 @@ class MemoryDevice final : public Device {
   /// The timestamp given to frames this end sends (default: wall clock).
   void set_clock(std::function<Timestamp()> clock) { clock_ = std::move(clock); }
   std::uint64_t sent() const noexcept { return sent_; }
+  std::uint64_t tx_count() const noexcept override { return sent_; }
 
  private:
   std::shared_ptr<Wire> wire_;

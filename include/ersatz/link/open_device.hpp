@@ -108,6 +108,10 @@ struct DeviceOptions {
   /// PACKET_QDISC_BYPASS: frames go straight to the driver, skipping the
   /// qdisc layer (and packet sockets watching this host's output).
   bool qdisc_bypass = false;
+  /// Ask the kernel for the departure time of every frame sent
+  /// (SO_TIMESTAMPING, TX software stamps; Device::tx_timestamps). Where
+  /// the kernel or backend cannot, Capabilities::tx_timestamps stays false.
+  bool tx_timestamps = false;
 
   // ---- TAP
   /// The MAC address ersatz uses on the TAP link; by default the

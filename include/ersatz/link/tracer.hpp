@@ -17,7 +17,14 @@ class Tracer final : public Device {
   int poll_fd() const noexcept override { return inner_.poll_fd(); }
   std::uint64_t drops() const noexcept override { return inner_.drops(); }
 
-  Result<void> flush() { return writer_.flush(); }
+  /// Sends what the inner device queued. The file is written as its
+  /// buffer fills and when the tracer is destroyed (flush_file() forces it).
+  Result<void> flush() override { return inner_.flush(); }
+  Result<void> flush_file() { return writer_.flush(); }
+  std::uint64_t tx_count() const noexcept override { return inner_.tx_count(); }
+  Result<void> tx_timestamps(FunctionRef<void(std::uint64_t, Timestamp)> on_stamp) override {
+    return inner_.tx_timestamps(on_stamp);
+  }
 
  private:
   Device& inner_;
