@@ -33,6 +33,21 @@ Host::Host(HostConfig config, NeighborConfig neighbors, ReassemblyConfig reassem
       reassembler_(reassembly),
       ident_(config.first_ident) {}
 
+// ---------------------------------------------------------------- outbox
+
+MutBytes Outbox::add(std::size_t len) {
+  if (bytes_.size() < used_ + len) bytes_.resize(std::max(used_ + len, 2 * bytes_.size()));
+  spans_.push_back(Span{used_, len});
+  MutBytes room(bytes_.data() + used_, len);
+  used_ += len;
+  return room;
+}
+
+void Outbox::push(ConstBytes frame) {
+  const MutBytes room = add(frame.size());
+  std::copy(frame.begin(), frame.end(), room.begin());
+}
+
 // ---------------------------------------------------------------- output
 
 void Host::emit_frame(Outbox& out, MacAddress dst, EtherType type, ConstBytes l3) const {
@@ -40,10 +55,9 @@ void Host::emit_frame(Outbox& out, MacAddress dst, EtherType type, ConstBytes l3
   repr.dst = dst;
   repr.src = config_.mac;
   repr.ethertype = type;
-  std::vector<std::byte> frame(repr.buffer_len(l3.size()));
-  repr.emit(MutBytes(frame.data(), frame.size()), l3.size());
+  const MutBytes frame = out.add(repr.buffer_len(l3.size()));
+  repr.emit(frame, l3.size());
   std::copy(l3.begin(), l3.end(), frame.begin() + static_cast<std::ptrdiff_t>(repr.header_len()));
-  out.frames.push_back(std::move(frame));
 }
 
 void Host::emit_arp(Outbox& out, arp::Operation op, MacAddress eth_dst, MacAddress target_hw,
@@ -89,6 +103,15 @@ void Host::route(Datagram datagram, Ipv4Address next_hop, MonoTime now, Outbox& 
   apply(actions_, out);
 }
 
+std::optional<MacAddress> Host::known_mac(Ipv4Address next_hop, MonoTime now) {
+  if (next_hop.is_broadcast()) return MacAddress::broadcast();
+  const NeighborCache::Entry* e = neighbors_.find(next_hop);
+  // Only the states where lookup() answers at once without asking anyone;
+  // everything else takes the slow path through lookup().
+  if (e == nullptr || e->state != NeighborState::reachable) return std::nullopt;
+  return neighbors_.lookup(next_hop, now, actions_);
+}
+
 Result<void> Host::send(ipv4::Repr repr, ConstBytes payload, Ipv4Address next_hop, MonoTime now,
                         Outbox& out) {
   repr.ident = ident_++;
@@ -98,6 +121,20 @@ Result<void> Host::send(ipv4::Repr repr, ConstBytes payload, Ipv4Address next_ho
   const std::size_t hlen = repr.header_len();
   if (hlen + payload.size() > 65535) return fail(std::errc::message_size);
   if (hlen + payload.size() <= config_.mtu) {
+    if (auto mac = known_mac(next_hop, now)) {
+      // The common case: the datagram is written straight into its frame.
+      eth::Repr eth_repr;
+      eth_repr.dst = *mac;
+      eth_repr.src = config_.mac;
+      eth_repr.ethertype = EtherType::ipv4;
+      const std::size_t l2 = eth_repr.header_len();
+      const MutBytes frame = out.add(eth_repr.buffer_len(repr.buffer_len()));
+      eth_repr.emit(frame, repr.buffer_len());
+      repr.emit(frame.subspan(l2, repr.buffer_len()));
+      std::copy(payload.begin(), payload.end(),
+                frame.begin() + static_cast<std::ptrdiff_t>(l2 + hlen));
+      return {};
+    }
     Datagram d(repr.buffer_len());
     repr.emit(MutBytes(d.data(), d.size()));
     std::copy(payload.begin(), payload.end(), d.begin() + static_cast<std::ptrdiff_t>(hlen));

@@ -97,12 +97,8 @@ class StackTest : public ::testing::Test {
     r.protocol = ipv4::Protocol::icmp;
     return r;
   }
-  static eth::Repr eth_of(const Bytes& f) {
-    return *eth::Repr::parse(*eth::Packet<>::checked(cb(f)));
-  }
-  static ipv4::Packet<> ip_of(const Bytes& f) {
-    return *ipv4::Packet<>::checked(cb(f).subspan(14));
-  }
+  static eth::Repr eth_of(ConstBytes f) { return *eth::Repr::parse(*eth::Packet<>::checked(f)); }
+  static ipv4::Packet<> ip_of(ConstBytes f) { return *ipv4::Packet<>::checked(f.subspan(14)); }
 };
 
 // ---------------------------------------------------------------- ARP
@@ -111,8 +107,8 @@ TEST_F(StackTest, FirstDatagramWaitsForArpThenLeaves) {
   Host host(config());
   const Bytes payload = icmp_bytes(icmpv4::Repr::echo_request(1, 1, {}));
   ASSERT_TRUE(host.send(echo_repr(kPeer), cb(payload), kPeer, t0, out));
-  ASSERT_EQ(out.frames.size(), 1u);
-  const auto& req = out.frames[0];
+  ASSERT_EQ(out.size(), 1u);
+  const auto& req = out[0];
   EXPECT_TRUE(eth_of(req).dst.is_broadcast());
   auto a = arp::Repr::parse(*arp::Packet<>::checked(cb(req).subspan(14)));
   ASSERT_TRUE(a);
@@ -120,20 +116,20 @@ TEST_F(StackTest, FirstDatagramWaitsForArpThenLeaves) {
   EXPECT_EQ(a->target_ip, kPeer);
   EXPECT_EQ(a->source_ip, kUs);
   EXPECT_EQ(req.size(), 60u);  // padded to the Ethernet minimum
-  out.frames.clear();
+  out.clear();
 
   host.receive(cb(arp_frame(arp::Operation::reply, kPeerMac, kPeer, kOurMac, kUs, kOurMac)), {},
                t0 + 1ms, out);
-  ASSERT_EQ(out.frames.size(), 1u);
-  EXPECT_EQ(eth_of(out.frames[0]).dst, kPeerMac);
-  EXPECT_EQ(ip_of(out.frames[0]).dst(), kPeer);
-  EXPECT_EQ(ip_of(out.frames[0]).ident(), 100);
-  out.frames.clear();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(eth_of(out[0]).dst, kPeerMac);
+  EXPECT_EQ(ip_of(out[0]).dst(), kPeer);
+  EXPECT_EQ(ip_of(out[0]).ident(), 100);
+  out.clear();
 
   // Resolved: the next datagram goes straight out, with its own id.
   ASSERT_TRUE(host.send(echo_repr(kPeer), cb(payload), kPeer, t0 + 2ms, out));
-  ASSERT_EQ(out.frames.size(), 1u);
-  EXPECT_EQ(ip_of(out.frames[0]).ident(), 101);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(ip_of(out[0]).ident(), 101);
 }
 
 TEST_F(StackTest, ArpRetriesOncePerSecondThenFails) {
@@ -142,18 +138,18 @@ TEST_F(StackTest, ArpRetriesOncePerSecondThenFails) {
   host.set_listener(&rec);
   const Bytes payload = icmp_bytes(icmpv4::Repr::echo_request(1, 1, {}));
   ASSERT_TRUE(host.send(echo_repr(kPeer), cb(payload), kPeer, t0, out));
-  EXPECT_EQ(out.frames.size(), 1u);
+  EXPECT_EQ(out.size(), 1u);
   // Timers before the second are due do nothing.
   host.poll(t0 + 999ms, out);
-  EXPECT_EQ(out.frames.size(), 1u);
+  EXPECT_EQ(out.size(), 1u);
   ASSERT_TRUE(host.next_deadline());
   EXPECT_EQ(*host.next_deadline(), t0 + 1s);
   host.poll(t0 + 1s, out);
   host.poll(t0 + 2s, out);
-  EXPECT_EQ(out.frames.size(), 3u);  // three requests, 1 s apart
+  EXPECT_EQ(out.size(), 3u);  // three requests, 1 s apart
   EXPECT_TRUE(rec.failed.empty());
   host.poll(t0 + 3s, out);
-  EXPECT_EQ(out.frames.size(), 3u);
+  EXPECT_EQ(out.size(), 3u);
   ASSERT_EQ(rec.failed.size(), 1u);
   EXPECT_EQ(rec.failed[0].first, kPeer);
   EXPECT_EQ(rec.failed[0].second, 1u);
@@ -162,13 +158,13 @@ TEST_F(StackTest, ArpRetriesOncePerSecondThenFails) {
 
   // Asked again and again (a ping every 200 ms to a dead host): requests
   // stay at most one per second (RFC 1122 §2.3.2.1).
-  out.frames.clear();
+  out.clear();
   for (auto t = t0 + 3s; t < t0 + 13s; t += 200ms) {
     ASSERT_TRUE(host.send(echo_repr(kPeer), cb(payload), kPeer, t, out));
     host.poll(t, out);
   }
-  EXPECT_GE(out.frames.size(), 9u);
-  EXPECT_LE(out.frames.size(), 10u);
+  EXPECT_GE(out.size(), 9u);
+  EXPECT_LE(out.size(), 10u);
   EXPECT_GE(rec.failed.size(), 3u);
 }
 
@@ -181,15 +177,15 @@ TEST_F(StackTest, QueueKeepsTheNewestDatagrams) {
     ASSERT_TRUE(host.send(echo_repr(kPeer), cb(payload), kPeer, t0, out));
   }
   EXPECT_EQ(host.drops()[DropReason::neighbor_queue_full], 2u);
-  out.frames.clear();
+  out.clear();
   host.receive(cb(arp_frame(arp::Operation::reply, kPeerMac, kPeer, kOurMac, kUs, kOurMac)), {}, t0,
                out);
-  ASSERT_EQ(out.frames.size(), 2u);
-  auto seq_of = [](const Bytes& f) {
+  ASSERT_EQ(out.size(), 2u);
+  auto seq_of = [](ConstBytes f) {
     return icmpv4::Packet<>::checked(ipv4::Packet<>::checked(cb(f).subspan(14))->payload())->seq();
   };
-  EXPECT_EQ(seq_of(out.frames[0]), 3);
-  EXPECT_EQ(seq_of(out.frames[1]), 4);
+  EXPECT_EQ(seq_of(out[0]), 3);
+  EXPECT_EQ(seq_of(out[1]), 4);
 }
 
 TEST_F(StackTest, UnsolicitedArpDoesNotCreateEntries) {
@@ -209,7 +205,7 @@ TEST_F(StackTest, UnsolicitedArpDoesNotCreateEntries) {
   ASSERT_NE(host.neighbors().find(kPeer), nullptr);
   EXPECT_EQ(host.neighbors().find(kPeer)->mac, kPeerMac);
   // Ersatz shares the kernel's address here, so it does not answer.
-  EXPECT_TRUE(out.frames.empty());
+  EXPECT_TRUE(out.empty());
 }
 
 TEST_F(StackTest, KnownNeighbourMacChangeIsReportedOnce) {
@@ -252,11 +248,11 @@ TEST_F(StackTest, StaleEntryIsProbedByUnicast) {
   EXPECT_EQ(host.neighbors().find(kPeer)->state, NeighborState::stale);
   const Bytes payload = icmp_bytes(icmpv4::Repr::echo_request(1, 1, {}));
   ASSERT_TRUE(host.send(echo_repr(kPeer), cb(payload), kPeer, t0 + 32s, out));
-  ASSERT_EQ(out.frames.size(), 2u);
+  ASSERT_EQ(out.size(), 2u);
   // The datagram still leaves, and the probe goes to the cached MAC.
-  EXPECT_EQ(eth_of(out.frames[0]).ethertype, wire::EtherType::ipv4);
-  EXPECT_EQ(eth_of(out.frames[1]).ethertype, wire::EtherType::arp);
-  EXPECT_EQ(eth_of(out.frames[1]).dst, kPeerMac);
+  EXPECT_EQ(eth_of(out[0]).ethertype, wire::EtherType::ipv4);
+  EXPECT_EQ(eth_of(out[1]).ethertype, wire::EtherType::arp);
+  EXPECT_EQ(eth_of(out[1]).dst, kPeerMac);
 }
 
 TEST_F(StackTest, OwnAddressAnswersArpAndEcho) {
@@ -266,18 +262,18 @@ TEST_F(StackTest, OwnAddressAnswersArpAndEcho) {
   host.receive(
       cb(arp_frame(arp::Operation::request, kPeerMac, kPeer, {}, kUs, MacAddress::broadcast())), {},
       t0, out);
-  ASSERT_EQ(out.frames.size(), 1u);
-  auto a = arp::Repr::parse(*arp::Packet<>::checked(cb(out.frames[0]).subspan(14)));
+  ASSERT_EQ(out.size(), 1u);
+  auto a = arp::Repr::parse(*arp::Packet<>::checked(cb(out[0]).subspan(14)));
   EXPECT_EQ(a->operation, arp::Operation::reply);
   EXPECT_EQ(a->source_hw, kOurMac);
   EXPECT_EQ(a->target_ip, kPeer);
-  out.frames.clear();
+  out.clear();
 
   const Bytes data = test::from_hex("0102030405");
   const Bytes req = ip_datagram(kPeer, kUs, icmp_bytes(icmpv4::Repr::echo_request(7, 9, cb(data))));
   host.receive(cb(frame(kOurMac, kPeerMac, wire::EtherType::ipv4, req)), {}, t0, out);
-  ASSERT_EQ(out.frames.size(), 1u);
-  auto ip = ip_of(out.frames[0]);
+  ASSERT_EQ(out.size(), 1u);
+  auto ip = ip_of(out[0]);
   EXPECT_EQ(ip.src(), kUs);
   EXPECT_EQ(ip.dst(), kPeer);
   auto reply = icmpv4::Repr::parse(*icmpv4::Packet<>::checked(ip.payload()));
@@ -346,10 +342,10 @@ TEST_F(StackTest, FragmentsLargeDatagramsAndHonoursDf) {
       t0, out);
   const Bytes payload(3008, std::byte{0x5a});
   ASSERT_TRUE(host.send(echo_repr(kPeer), cb(payload), kPeer, t0, out));
-  ASSERT_EQ(out.frames.size(), 3u);
+  ASSERT_EQ(out.size(), 3u);
   std::size_t total = 0;
   for (std::size_t i = 0; i < 3; ++i) {
-    auto ip = ip_of(out.frames[i]);
+    auto ip = ip_of(out[i]);
     EXPECT_EQ(ip.frag_offset(), total);
     EXPECT_EQ(ip.more_fragments(), i < 2);
     EXPECT_LE(ip.total_len(), 1500);
@@ -358,7 +354,7 @@ TEST_F(StackTest, FragmentsLargeDatagramsAndHonoursDf) {
     total += ip.payload().size();
   }
   EXPECT_EQ(total, 3008u);
-  EXPECT_EQ(ip_of(out.frames[0]).total_len(), 1500);
+  EXPECT_EQ(ip_of(out[0]).total_len(), 1500);
 
   ipv4::Repr df = echo_repr(kPeer);
   df.dont_fragment = true;
@@ -385,7 +381,9 @@ class ReassemblyTest : public StackTest {
     r.src = kPeer;
     r.dst = kUs;
     EXPECT_TRUE(sender.send(r, cb(icmp), kUs, t0, o));
-    return o.frames;
+    std::vector<Bytes> frames;
+    for (std::size_t i = 0; i < o.size(); ++i) frames.emplace_back(o[i].begin(), o[i].end());
+    return frames;
   }
 };
 

@@ -66,6 +66,7 @@ inline Golden golden(const std::string& name) {
 inline Bytes poisoned(std::size_t n) { return Bytes(n, std::byte{0xa5}); }
 
 inline ConstBytes cb(const Bytes& b) { return {b.data(), b.size()}; }
+inline ConstBytes cb(ConstBytes b) { return b; }
 inline MutBytes mb(Bytes& b) { return {b.data(), b.size()}; }
 
 }  // namespace ersatz::test

@@ -12,17 +12,16 @@
 
 #include <fmt/format.h>
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <ersatz/link/bpf.hpp>
 #include <ersatz/link/open_device.hpp>
 #include <ersatz/link/privileges.hpp>
 #include <ersatz/link/tracer.hpp>
 #include <ersatz/os/discovery.hpp>
+#include <ersatz/runtime/runtime.hpp>
 #include <ersatz/stack/echo.hpp>
 #include <ersatz/stack/host.hpp>
 #include <memory>
@@ -40,9 +39,6 @@ using namespace std::chrono_literals;
 using wire::Ipv4Address;
 namespace icmpv4 = wire::icmpv4;
 namespace ipv4 = wire::ipv4;
-
-std::atomic<bool> g_interrupted{false};
-std::atomic<bool> g_status_requested{false};
 
 struct PingOptions {
   std::string host;
@@ -65,6 +61,7 @@ struct PingOptions {
   bool json = false;
   std::string pcap_out;
   std::string backend = "auto";
+  bool busy_poll = false;
 };
 
 // ---------------------------------------------------------------- stats
@@ -406,19 +403,18 @@ int prefix_of(const os::Interface& i, Ipv4Address source) {
 
 // ---------------------------------------------------------------- the loop
 
-class PingRun {
+/// ping as an application of the runtime: when to send, what the replies
+/// mean, and iputils' counters. The runtime owns the device, the Host, the
+/// clock and the waiting.
+class PingApp final : public runtime::Application {
  public:
-  PingRun(const PingOptions& o, Ipv4Address target, const os::RouteDecision& route,
-          link::Device& dev, std::vector<std::uint8_t> pattern)
+  PingApp(const PingOptions& o, Ipv4Address target, const os::RouteDecision& route,
+          std::vector<std::uint8_t> pattern, std::mt19937& rng)
       : o_(o),
         target_(target),
         route_(route),
-        dev_(dev),
         printer_(o, target),
-        rng_(std::random_device{}()),
-        host_(host_config(route)),
-        session_(echo_config(std::move(pattern))) {
-    host_.set_listener(&session_);
+        session_(echo_config(std::move(pattern), rng)) {
     interval_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::duration<double>(o.interval));
     if (o.flood && interval_ == std::chrono::nanoseconds::zero()) interval_ = 10ms;
@@ -426,38 +422,8 @@ class PingRun {
         std::chrono::duration<double>(o.timeout.value_or(10.0)));
   }
 
-  int run() {
-    printer_.header(0);
-    start_ = MonoClock::now();
-    next_send_ = start_;
-    if (o_.deadline)
-      end_ = start_ + std::chrono::duration_cast<MonoClock::duration>(
-                          std::chrono::duration<double>(*o_.deadline));
-    MonoTime now = MonoClock::now();
-    while (!finished(now)) {
-      if (g_status_requested.exchange(false)) printer_.status(stats_);
-      if (may_send() && now >= next_send_) send(now);
-      // Take what is already there first; write pending output only when
-      // the loop is about to wait (or now and then, see FloodDisplay).
-      auto rx = dev_.receive(now);
-      const bool waited = rx && !*rx;
-      if (waited) {
-        printer_.flush_flood(MonoClock::now(), true);
-        rx = dev_.receive(wait_until());
-      }
-      // One clock read serves the rest of this turn and the next test.
-      now = MonoClock::now();
-      if (!waited) printer_.flush_flood(now, false);
-      if (rx && *rx) {
-        host_.receive((*rx)->data, (*rx)->ts, now, outbox_);
-      } else if (!rx && rx.error() != std::errc::interrupted) {
-        error_line(fmt::format("{}: {}", dev_.capabilities().name, rx.error().message()));
-        return exit_usage;
-      }
-      host_.poll(now, outbox_);
-      flush();
-      handle_events();
-    }
+  /// The exit code, once the run is over.
+  int finish() {
     // Sequence numbers wrap at 65536: only the last lap can still be told.
     const long first = std::max(1L, stats_.transmitted - 65535);
     for (long n = first; n <= stats_.transmitted && o_.json; ++n) {
@@ -471,55 +437,103 @@ class PingRun {
     return exit_ok;
   }
 
- private:
-  stack::HostConfig host_config(const os::RouteDecision& r) {
-    stack::HostConfig c;
-    c.mac = r.interface.mac;
-    c.address = r.source;
-    c.prefix_len = prefix_of(r.interface, r.source);
-    c.mtu = r.interface.mtu ? r.interface.mtu : 1500;
-    c.first_ident = static_cast<std::uint16_t>(rng_());
-    return c;
-  }
-  stack::EchoConfig echo_config(std::vector<std::uint8_t> pattern) {
-    stack::EchoConfig c;
-    c.source = route_.source;
-    c.target = target_;
-    // Random, not the PID: two pings on one host must not share it.
-    c.ident = static_cast<std::uint16_t>(rng_());
-    c.cookie = (std::uint64_t{rng_()} << 32) | rng_();
-    c.data_len = static_cast<std::size_t>(o_.size);
-    c.pattern = std::move(pattern);
-    return c;
+  void start(runtime::Runtime& rt) override {
+    printer_.header(0);
+    start_ = rt.now();
+    next_send_ = start_;
+    if (o_.deadline)
+      end_ = start_ + std::chrono::duration_cast<MonoClock::duration>(
+                          std::chrono::duration<double>(*o_.deadline));
   }
 
-  bool may_send() const { return !o_.count || stats_.transmitted < *o_.count; }
-
-  MonoTime wait_until() const {
-    MonoTime t = MonoClock::now() + 1s;
-    if (may_send()) t = std::min(t, next_send_);
-    if (auto h = host_.next_deadline()) t = std::min(t, *h);
-    if (end_) t = std::min(t, *end_);
-    if (!may_send()) t = std::min(t, last_send_mono_ + linger_);
+  std::optional<MonoTime> poll(runtime::Runtime& rt) override {
+    const MonoTime now = rt.now();
+    if (may_send() && now >= next_send_ && !finished(rt)) send(rt);
+    printer_.flush_flood(now, false);
+    std::optional<MonoTime> t;
+    auto earliest = [&](MonoTime c) { t = t ? std::min(*t, c) : c; };
+    if (may_send()) earliest(next_send_);
+    if (end_) earliest(*end_);
+    if (!may_send()) earliest(last_send_mono_ + linger_);
     return t;
   }
 
-  bool finished(MonoTime now) const {
-    if (g_interrupted) return true;
+  bool finished(const runtime::Runtime& rt) const override {
+    const MonoTime now = rt.now();
     if (end_ && now >= *end_) return true;
     if (!o_.count || may_send()) return false;
     if (stats_.received + stats_.errors >= *o_.count) return true;
     return now >= last_send_mono_ + linger_;
   }
 
-  void send(MonoTime now) {
+  void idle(runtime::Runtime& rt) override { printer_.flush_flood(rt.now(), true); }
+  void on_status_request(runtime::Runtime& /*rt*/) override { printer_.status(stats_); }
+
+  void on_icmp(runtime::Runtime& /*rt*/, const stack::IcmpDelivery& d) override {
+    session_.on_icmp(d);
+    handle_events();
+  }
+  void on_neighbor_failed(runtime::Runtime& /*rt*/, Ipv4Address next_hop,
+                          std::span<const stack::Datagram> datagrams) override {
+    session_.on_neighbor_failed(next_hop, datagrams);
+    handle_events();
+  }
+
+  /// A probe left: its round trip counts from here, the kernel's stamp
+  /// when the device gives one (iputils stamps just before sendmsg).
+  void on_sent(runtime::Runtime& /*rt*/, ConstBytes head, Timestamp ts,
+               bool /*from_kernel*/) override {
+    if (auto seq = probe_seq(head)) session_.restamp(*seq, ts);
+  }
+  void on_send_error(runtime::Runtime& /*rt*/, const std::error_code& e) override {
+    printer_.local_error(e.message());
+  }
+
+ private:
+  static stack::EchoConfig echo_config(std::vector<std::uint8_t> pattern, std::mt19937& rng,
+                                       const PingOptions& o, Ipv4Address source,
+                                       Ipv4Address target) {
+    stack::EchoConfig c;
+    c.source = source;
+    c.target = target;
+    // Random, not the PID: two pings on one host must not share it.
+    c.ident = static_cast<std::uint16_t>(rng());
+    c.cookie = (std::uint64_t{rng()} << 32) | rng();
+    c.data_len = static_cast<std::size_t>(o.size);
+    c.pattern = std::move(pattern);
+    return c;
+  }
+  stack::EchoConfig echo_config(std::vector<std::uint8_t> pattern, std::mt19937& rng) const {
+    return echo_config(std::move(pattern), rng, o_, route_.source, target_);
+  }
+
+  /// The sequence number of our echo request at the start of a sent frame.
+  std::optional<std::uint16_t> probe_seq(ConstBytes head) const {
+    auto eth = wire::ethernet::Packet<>::checked(head);
+    if (!eth) return std::nullopt;
+    auto e = wire::ethernet::Repr::parse(*eth);
+    if (!e || e->ethertype != wire::EtherType::ipv4) return std::nullopt;
+    auto ip = ipv4::Header<>::checked(head.subspan(e->header_len()));
+    if (!ip || ip->protocol() != ipv4::Protocol::icmp || ip->frag_offset() != 0)
+      return std::nullopt;
+    auto icmp = icmpv4::Header<>::checked(head.subspan(e->header_len() + ip->header_len()));
+    if (!icmp || icmp->type() != icmpv4::Type::echo_request ||
+        icmp->ident() != session_.config().ident)
+      return std::nullopt;
+    return icmp->seq();
+  }
+
+  bool may_send() const { return !o_.count || stats_.transmitted < *o_.count; }
+
+  void send(runtime::Runtime& rt) {
+    const MonoTime now = rt.now();
     const auto seq = static_cast<std::uint16_t>(stats_.transmitted + 1);
     if (o_.report_outstanding && stats_.transmitted > 0 &&
         !session_.answered(static_cast<std::uint16_t>(seq - 1))) {
       printer_.no_answer(static_cast<std::uint16_t>(seq - 1));
     }
     errored_.erase(seq);  // a new lap of the sequence space
-    const Timestamp wall = wall_now();
+    const Timestamp wall = rt.wall();
     const ConstBytes msg = session_.request(seq, wall);
     ipv4::Repr r;
     r.src = route_.source;
@@ -535,33 +549,25 @@ class PingRun {
     } else if (o_.pmtu == "dont") {
       r.dont_fragment = false;
     } else {
-      r.dont_fragment = static_cast<std::size_t>(o_.size) + 28 <= host_.mtu();
+      r.dont_fragment = static_cast<std::size_t>(o_.size) + 28 <= rt.host().mtu();
     }
     ++stats_.transmitted;
     if (stats_.transmitted == 1) first_send_ = std::chrono::nanoseconds(wall.ns());
     last_send_ = std::chrono::nanoseconds(wall.ns());
     last_send_mono_ = now;
-    auto sent = host_.send(r, msg, route_.next_hop, now, outbox_);
+    auto sent = rt.send(r, msg, route_.next_hop);
     if (!sent && sent.error() == std::errc::message_size) {
-      printer_.local_error(fmt::format("message too long, mtu={}", host_.mtu()));
+      printer_.local_error(fmt::format("message too long, mtu={}", rt.host().mtu()));
       ++stats_.errors;
       errored_.insert(seq);
     }
-    session_.restamp(seq, wall_now());
-    flush();
+    // Out now, so that the probe's departure is stamped before anything
+    // else happens in this turn.
+    rt.flush();
     printer_.sent();
     outstanding_ = stats_.transmitted - stats_.received - stats_.errors;
     stats_.pipe = std::max(stats_.pipe, outstanding_);
     next_send_ = o_.flood ? now + interval_ : start_ + interval_ * stats_.transmitted;
-  }
-
-  void flush() {
-    for (auto& f : outbox_.frames) {
-      if (auto r = link::transmit_copy(dev_, ConstBytes(f.data(), f.size())); !r) {
-        printer_.local_error(r.error().message());
-      }
-    }
-    outbox_.frames.clear();
   }
 
   void handle_events() {
@@ -594,12 +600,8 @@ class PingRun {
   const PingOptions& o_;
   Ipv4Address target_;
   os::RouteDecision route_;
-  link::Device& dev_;
   PingPrinter printer_;
-  std::mt19937 rng_;
-  stack::Host host_;
   stack::EchoSession session_;
-  stack::Outbox outbox_;
   PingStats stats_;
   std::set<std::uint16_t> errored_;
   std::chrono::nanoseconds interval_{};
@@ -613,29 +615,14 @@ class PingRun {
   long outstanding_ = 0;
 };
 
-void on_signal([[maybe_unused]] int sig) {
-#if defined(SIGQUIT)
-  if (sig == SIGQUIT) {
-    g_status_requested = true;
-    return;
-  }
-#endif
-  g_interrupted = true;
-}
-
-void install_signals() {
-#if defined(_WIN32)
-  // Windows has no SIGALRM or SIGQUIT; Ctrl+C arrives as SIGINT.
-  std::signal(SIGINT, on_signal);
-#else
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: a blocked receive must wake up
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGALRM, &sa, nullptr);
-  sigaction(SIGQUIT, &sa, nullptr);
-#endif
+stack::HostConfig host_config(const os::RouteDecision& r, std::mt19937& rng) {
+  stack::HostConfig c;
+  c.mac = r.interface.mac;
+  c.address = r.source;
+  c.prefix_len = prefix_of(r.interface, r.source);
+  c.mtu = r.interface.mtu ? r.interface.mtu : 1500;
+  c.first_ident = static_cast<std::uint16_t>(rng());
+  return c;
 }
 
 int run_ping(PingOptions& o) {
@@ -701,9 +688,20 @@ int run_ping(PingOptions& o) {
     tracer = std::make_unique<link::Tracer>(**dev, std::move(*w));
     device = tracer.get();
   }
-  install_signals();
-  PingRun run(o, *target, *route, *device, std::move(pattern));
-  return run.run();
+  runtime::signals::install();
+  std::mt19937 rng(std::random_device{}());
+  stack::Host host(host_config(*route, rng));
+  runtime::SystemClock clock;
+  runtime::RuntimeOptions rt_options;
+  rt_options.report_sent = true;
+  rt_options.busy_poll = o.busy_poll;
+  runtime::Runtime rt(*device, host, clock, rt_options);
+  PingApp app(o, *target, *route, std::move(pattern), rng);
+  if (auto r = rt.run(app); !r) {
+    error_line(fmt::format("{}: {}", device->capabilities().name, r.error().message()));
+    return exit_usage;
+  }
+  return app.finish();
 }
 
 }  // namespace
@@ -745,6 +743,8 @@ Command register_ping(CLI::App& parent) {
   app->add_flag("--json", o->json, "JSON Lines: one object per probe, then a summary");
   app->add_option("--backend", o->backend, "Raw device backend: afpacket, pcap or auto")
       ->option_text("NAME");
+  app->add_flag("--busy-poll", o->busy_poll,
+                "Spin on the receive ring instead of sleeping: lowest latency, one core busy");
   app->add_option("--pcap-out", o->pcap_out, "Write every frame sent and received to FILE")
       ->option_text("FILE");
   return Command{app, [o] { return run_ping(*o); }};

@@ -35,9 +35,35 @@ struct HostConfig {
   std::uint16_t first_ident = 1;  ///< IP identification to start from (random, from the caller)
 };
 
-/// Frames to send, in order.
-struct Outbox {
-  std::vector<std::vector<std::byte>> frames;
+/// Frames to send, in order, packed end to end in one buffer that is kept
+/// from burst to burst: once warm, queueing a frame allocates nothing.
+class Outbox {
+ public:
+  /// Room for one more frame of `len` bytes, for the caller to fill. Valid
+  /// until the next add().
+  MutBytes add(std::size_t len);
+  /// Appends a copy of `frame`.
+  void push(ConstBytes frame);
+
+  std::size_t size() const noexcept { return spans_.size(); }
+  bool empty() const noexcept { return spans_.empty(); }
+  ConstBytes operator[](std::size_t i) const noexcept {
+    return ConstBytes(bytes_.data() + spans_[i].offset, spans_[i].len);
+  }
+  /// Forgets every frame, keeping the memory.
+  void clear() noexcept {
+    spans_.clear();
+    used_ = 0;
+  }
+
+ private:
+  struct Span {
+    std::size_t offset;
+    std::size_t len;
+  };
+  std::vector<std::byte> bytes_;
+  std::size_t used_ = 0;
+  std::vector<Span> spans_;
 };
 
 /// An ICMP message for us, with what the IPv4 header said.
@@ -97,6 +123,8 @@ class Host {
   void answer_echo(const wire::ipv4::Packet<>& ip, const wire::icmpv4::Packet<>& icmp, MonoTime now,
                    Outbox& out);
   void route(Datagram datagram, wire::Ipv4Address next_hop, MonoTime now, Outbox& out);
+  /// The link-layer destination for `next_hop` when it is known now.
+  std::optional<wire::MacAddress> known_mac(wire::Ipv4Address next_hop, MonoTime now);
   void apply(NeighborActions& actions, Outbox& out);
   void emit_frame(Outbox& out, wire::MacAddress dst, wire::EtherType type, ConstBytes l3) const;
   void emit_arp(Outbox& out, wire::arp::Operation op, wire::MacAddress eth_dst,
