@@ -184,6 +184,30 @@ void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
 
 // ---------------------------------------------------------------- JSON
 
+void append_json_string(fmt::memory_buffer& out, std::string_view s) {
+  // Usually nothing to escape (our own words, interface names): then the
+  // value goes in with one append.
+  const bool plain = std::none_of(s.begin(), s.end(), [](char c) {
+    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+  });
+  if (plain) {
+    append(out, '"', s, '"');
+    return;
+  }
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      append(out, "\\u", hex(static_cast<unsigned>(c), 4));
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
 namespace {
 
 /// Writes one flat JSON object. Keys are our own constants (string
@@ -207,27 +231,8 @@ class JsonObject {
   }
   template <std::size_t N>
   void str(const char (&k)[N], std::string_view v) {
-    // The values are our own words ("good", reasons): usually nothing to
-    // escape, so they go in with one append.
-    const bool plain = std::none_of(v.begin(), v.end(), [](char c) {
-      return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
-    });
-    if (plain) {
-      append(out_, lead(), '"', k, "\":\"", v, '"');
-      return;
-    }
-    append(out_, lead(), '"', k, "\":\"");
-    for (char c : v) {
-      if (c == '"' || c == '\\') {
-        out_.push_back('\\');
-        out_.push_back(c);
-      } else if (static_cast<unsigned char>(c) < 0x20) {
-        append(out_, "\\u", hex(static_cast<unsigned>(c), 4));
-      } else {
-        out_.push_back(c);
-      }
-    }
-    out_.push_back('"');
+    append(out_, lead(), '"', k, "\":");
+    append_json_string(out_, v);
   }
   template <std::size_t N, class Addr>
   void addr(const char (&k)[N], const Addr& a) {

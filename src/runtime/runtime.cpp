@@ -209,7 +209,7 @@ Result<void> Runtime::run(Application& app) {
     host_.poll(now_, outbox_);
     const std::optional<MonoTime> app_deadline = app.poll(*this);
     flush();
-    if (stop_ || app.finished(*this)) break;
+    if (stop_ || signals::stop_requested() || app.finished(*this)) break;
     // A full batch: more may be waiting, and the application may want to
     // send in between.
     if (*taken == options_.rx_batch) continue;

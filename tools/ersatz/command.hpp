@@ -4,7 +4,12 @@
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <ersatz/link/open_device.hpp>
+#include <ersatz/link/tracer.hpp>
+#include <ersatz/os/discovery.hpp>
+#include <ersatz/stack/host.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -19,17 +24,16 @@ enum ExitCode : int { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
 struct Command {
   CLI::App* app = nullptr;
   std::function<int()> run;
+  /// The exit code for a command line that does not parse: 2 for the tools
+  /// that follow iputils and tcpdump, 1 for sweep (fping calls usage(1)).
+  int usage_exit = exit_usage;
 };
 
 Command register_dump(CLI::App& parent);
 Command register_interfaces(CLI::App& parent);
 Command register_route(CLI::App& parent);
 Command register_ping(CLI::App& parent);
-
-/// Appends a JSON string literal (RFC 8259 §7), escaping quotes,
-/// backslashes and control characters: interface names and aliases may
-/// hold any byte but NUL.
-void json_string(fmt::memory_buffer& out, std::string_view s);
+Command register_sweep(CLI::App& parent);
 
 /// Prints "ersatz: MESSAGE" on stderr.
 void error_line(std::string_view message);
@@ -40,5 +44,38 @@ void error_line(std::string_view message);
 /// exit_failure otherwise.
 int report_open_failure(std::string_view iface, const std::error_code& error,
                         const std::string& detail);
+
+/// A host name or dotted quad as an IPv4 address; the error is
+/// gai_strerror's text ("Name or service not known").
+tl::expected<wire::Ipv4Address, std::string> resolve_ipv4(const std::string& host);
+
+/// Where datagrams to `dst` go: the OS route table, or `interface` (-I: a
+/// name or one of its addresses), which then takes the datagram on-link.
+Result<os::RouteDecision> choose_route(const std::string& interface, wire::Ipv4Address dst);
+
+/// The prefix length of `source` on `i`, 32 if it has none there.
+int prefix_of(const os::Interface& i, wire::Ipv4Address source);
+
+/// A Host that sends as the route's interface and source address.
+stack::HostConfig host_config(const os::RouteDecision& r, std::uint16_t first_ident);
+
+/// The link flags every stack tool has.
+struct LinkFlags {
+  std::string backend = "auto";
+  std::string pcap_out;  ///< --pcap-out: every frame sent and received
+};
+
+/// An open device, wrapped in a Tracer with --pcap-out.
+struct OpenedLink {
+  std::unique_ptr<link::Device> device;
+  std::unique_ptr<link::Tracer> tracer;
+  link::Device& use() { return tracer ? *tracer : *device; }
+};
+
+/// Opens the route's interface with the arp-or-icmp filter, then drops
+/// every privilege. On failure the message is printed and the error is the
+/// exit code.
+tl::expected<OpenedLink, int> open_link(const os::RouteDecision& route, const LinkFlags& flags,
+                                        link::DeviceOptions options);
 
 }  // namespace ersatz::tools

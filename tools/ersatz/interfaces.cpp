@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <ersatz/decode/dissect.hpp>
 #include <ersatz/os/discovery.hpp>
 #include <iterator>
 #include <memory>
@@ -87,9 +88,9 @@ void print_json(const std::vector<os::Interface>& ifaces, int default_index) {
     if (!first) out.push_back(',');
     first = false;
     fmt::format_to(it, "{{\"index\":{},\"name\":", i.index);
-    json_string(out, i.name);
+    decode::append_json_string(out, i.name);
     fmt::format_to(it, ",\"default\":{},\"kind\":", i.index == default_index);
-    json_string(out, i.kind);
+    decode::append_json_string(out, i.kind);
     fmt::format_to(it, ",\"mac\":\"{}\",\"mtu\":{},\"oper_state\":\"{}\",\"admin_up\":{}", i.mac,
                    i.mtu, os::to_string(i.oper_state), i.admin_up);
     fmt::format_to(it, ",\"loopback\":{},\"flags\":[", i.loopback);
@@ -97,7 +98,7 @@ void print_json(const std::vector<os::Interface>& ifaces, int default_index) {
     for (const auto& f : flag_names(i.flags)) {
       if (!first_flag) out.push_back(',');
       first_flag = false;
-      json_string(out, f);
+      decode::append_json_string(out, f);
     }
     fmt::format_to(it, "],\"ipv4\":[");
     bool first_addr = true;
@@ -107,9 +108,9 @@ void print_json(const std::vector<os::Interface>& ifaces, int default_index) {
       fmt::format_to(it, "{{\"address\":\"{}\",\"prefix_len\":{}}}", a.address, a.prefix_len);
     }
     fmt::format_to(it, "],\"description\":");
-    json_string(out, i.description);
+    decode::append_json_string(out, i.description);
     fmt::format_to(it, ",\"capture_device\":");
-    json_string(out, i.capture_device);
+    decode::append_json_string(out, i.capture_device);
     out.push_back('}');
   }
   fmt::format_to(it, "]\n");

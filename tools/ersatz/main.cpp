@@ -14,44 +14,7 @@
 
 #include "command.hpp"
 
-namespace ersatz::tools {
-
-void error_line(std::string_view message) { fmt::print(stderr, "ersatz: {}\n", message); }
-
-int report_open_failure(std::string_view iface, const std::error_code& error,
-                        const std::string& detail) {
-  if (link::is_permission_error(error)) {
-    error_line(link::needs_cap_net_raw);
-    return exit_usage;
-  }
-  if (error == link::NpcapError::not_installed) {
-    error_line(link::npcap_not_installed);
-    return exit_usage;
-  }
-  error_line(fmt::format("{}: {}", iface, detail.empty() ? error.message() : detail));
-  return exit_failure;
-}
-
-void json_string(fmt::memory_buffer& out, std::string_view s) {
-  out.push_back('"');
-  for (const char c : s) {
-    switch (c) {
-      case '"': out.append(std::string_view("\\\"")); break;
-      case '\\': out.append(std::string_view("\\\\")); break;
-      case '\n': out.append(std::string_view("\\n")); break;
-      case '\t': out.append(std::string_view("\\t")); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
-}  // namespace ersatz::tools
+namespace ersatz::tools {}  // namespace ersatz::tools
 
 int main(int argc, char** argv) {
   using namespace ersatz::tools;
@@ -76,6 +39,7 @@ int main(int argc, char** argv) {
   commands.push_back(register_interfaces(app));
   commands.push_back(register_route(app));
   commands.push_back(register_ping(app));
+  commands.push_back(register_sweep(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -85,10 +49,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // One line naming the problem; usage errors exit 2 like iputils and tcpdump.
-    error_line(fmt::format(
-        "{} (try 'ersatz {}--help')", e.what(),
-        app.get_subcommands().empty() ? "" : app.get_subcommands()[0]->get_name() + " "));
+    // One line naming the problem; usage errors exit as the tool each
+    // subcommand replaces does (2 for iputils and tcpdump, 1 for fping).
+    const CLI::App* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands()[0];
+    error_line(fmt::format("{} (try 'ersatz {}--help')", e.what(),
+                           sub == nullptr ? "" : sub->get_name() + " "));
+    for (const auto& c : commands) {
+      if (c.app == sub) return c.usage_exit;
+    }
     return exit_usage;
   }
   for (auto& c : commands) {

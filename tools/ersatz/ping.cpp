@@ -59,8 +59,7 @@ struct PingOptions {
   int tos = 0;                      // -Q
   bool verbose = false;
   bool json = false;
-  std::string pcap_out;
-  std::string backend = "auto";
+  LinkFlags link;
   bool busy_poll = false;
 };
 
@@ -342,20 +341,6 @@ class PingPrinter {
 
 // ---------------------------------------------------------------- setup
 
-std::optional<Ipv4Address> resolve(const std::string& host) {
-  if (auto a = Ipv4Address::parse(host)) return a;
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_RAW;
-  addrinfo* res = nullptr;
-  if (::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || res == nullptr)
-    return std::nullopt;
-  const auto* sin = reinterpret_cast<const sockaddr_in*>(res->ai_addr);
-  const Ipv4Address a(ntohl(sin->sin_addr.s_addr));
-  ::freeaddrinfo(res);
-  return a;
-}
-
 std::optional<std::vector<std::uint8_t>> parse_pattern(const std::string& hex) {
   // iputils: up to 16 bytes of hex.
   if (hex.empty() || hex.size() > 32) return std::nullopt;
@@ -368,37 +353,6 @@ std::optional<std::vector<std::uint8_t>> parse_pattern(const std::string& hex) {
     out.push_back(static_cast<std::uint8_t>(v));
   }
   return out;
-}
-
-/// Where probes go: the OS route table, or -I.
-Result<os::RouteDecision> choose_route(const PingOptions& o, Ipv4Address dst) {
-  auto d = os::route_to(dst);
-  if (o.interface.empty() || !d) return d;
-  auto ifaces = os::list_interfaces();
-  if (!ifaces) return tl::unexpected(ifaces.error());
-  const auto by_addr = Ipv4Address::parse(o.interface);
-  for (const auto& i : *ifaces) {
-    const bool named = i.name == o.interface;
-    const bool owns = by_addr && std::any_of(i.ipv4.begin(), i.ipv4.end(),
-                                             [&](const auto& a) { return a.address == *by_addr; });
-    if (!named && !owns) continue;
-    os::RouteDecision r = *d;
-    r.interface = i;
-    if (owns)
-      r.source = *by_addr;
-    else if (!i.ipv4.empty() && r.route.out_index != i.index)
-      r.source = i.ipv4.front().address;
-    if (r.route.out_index != i.index) r.next_hop = dst;  // forced out another link: on-link
-    return r;
-  }
-  return fail(std::errc::no_such_device);
-}
-
-int prefix_of(const os::Interface& i, Ipv4Address source) {
-  for (const auto& a : i.ipv4) {
-    if (a.address == source) return a.prefix_len;
-  }
-  return 32;
 }
 
 // ---------------------------------------------------------------- the loop
@@ -615,20 +569,10 @@ class PingApp final : public runtime::Application {
   long outstanding_ = 0;
 };
 
-stack::HostConfig host_config(const os::RouteDecision& r, std::mt19937& rng) {
-  stack::HostConfig c;
-  c.mac = r.interface.mac;
-  c.address = r.source;
-  c.prefix_len = prefix_of(r.interface, r.source);
-  c.mtu = r.interface.mtu ? r.interface.mtu : 1500;
-  c.first_ident = static_cast<std::uint16_t>(rng());
-  return c;
-}
-
 int run_ping(PingOptions& o) {
-  const auto target = resolve(o.host);
+  const auto target = resolve_ipv4(o.host);
   if (!target) {
-    fmt::print(stderr, "ping: {}: Name or service not known\n", o.host);
+    fmt::print(stderr, "ping: {}: {}\n", o.host, target.error());
     return exit_usage;
   }
   std::vector<std::uint8_t> pattern;
@@ -645,52 +589,23 @@ int run_ping(PingOptions& o) {
     return exit_usage;
   }
   if (o.flood && o.interval == 1.0) o.interval = 0;
-  auto route = choose_route(o, *target);
+  auto route = choose_route(o.interface, *target);
   if (!route) {
     fmt::print(stderr, "ping: connect: {}\n", route.error().message());
     return exit_usage;
   }
-  auto backend = link::parse_backend(o.backend);
-  if (!backend) {
-    error_line(fmt::format("unknown backend '{}': use afpacket, pcap or auto", o.backend));
-    return exit_usage;
-  }
   link::DeviceOptions dev_options;
-  dev_options.backend = *backend;
   // ping waits for each answer: a per-frame ring hands a reply over the
   // moment it lands (a TPACKET_V3 block would hold it until its timer).
   dev_options.rx_ring = link::RxRing::frames;
   dev_options.tx_mode = link::TxMode::send;
-  // The kernel keeps everything but ARP and ICMP for us out of the ring.
-  dev_options.filter = link::arp_or_icmp_filter(route->interface.mac);
-  std::string detail;
-  auto dev =
-      link::open_device(route->interface.capture_device.empty() ? route->interface.name
-                                                                : route->interface.capture_device,
-                        dev_options, &detail);
-  if (!dev) {
-    // iputils exits 2 whatever kept the socket from opening.
-    report_open_failure(route->interface.name, dev.error(), detail);
-    return exit_usage;
-  }
-  // Least privilege: nothing after this point needs capabilities.
-  if (auto r = link::drop_privileges(); !r)
-    error_line(fmt::format("cannot drop privileges: {}", r.error().message()));
-
-  std::unique_ptr<link::Tracer> tracer;
-  link::Device* device = dev->get();
-  if (!o.pcap_out.empty()) {
-    auto w = link::PcapWriter::create(o.pcap_out);
-    if (!w) {
-      error_line(fmt::format("{}: {}", o.pcap_out, w.error().message()));
-      return exit_usage;
-    }
-    tracer = std::make_unique<link::Tracer>(**dev, std::move(*w));
-    device = tracer.get();
-  }
+  dev_options.tx_timestamps = true;
+  auto opened = open_link(*route, o.link, dev_options);
+  if (!opened) return exit_usage;  // iputils exits 2 whatever kept the socket from opening
+  link::Device* device = &opened->use();
   runtime::signals::install();
   std::mt19937 rng(std::random_device{}());
-  stack::Host host(host_config(*route, rng));
+  stack::Host host(host_config(*route, static_cast<std::uint16_t>(rng())));
   runtime::SystemClock clock;
   runtime::RuntimeOptions rt_options;
   rt_options.report_sent = true;
@@ -741,11 +656,11 @@ Command register_ping(CLI::App& parent) {
       ->option_text("TOS");
   app->add_flag("-v", o->verbose, "Verbose");
   app->add_flag("--json", o->json, "JSON Lines: one object per probe, then a summary");
-  app->add_option("--backend", o->backend, "Raw device backend: afpacket, pcap or auto")
+  app->add_option("--backend", o->link.backend, "Raw device backend: afpacket, pcap or auto")
       ->option_text("NAME");
   app->add_flag("--busy-poll", o->busy_poll,
                 "Spin on the receive ring instead of sleeping: lowest latency, one core busy");
-  app->add_option("--pcap-out", o->pcap_out, "Write every frame sent and received to FILE")
+  app->add_option("--pcap-out", o->link.pcap_out, "Write every frame sent and received to FILE")
       ->option_text("FILE");
   return Command{app, [o] { return run_ping(*o); }};
 }

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <ersatz/decode/dissect.hpp>
 #include <ersatz/os/discovery.hpp>
 #include <ersatz/os/source.hpp>
 #include <iterator>
@@ -132,14 +133,14 @@ void print_json(const os::RouteDecision& d, bool is_default, bool own_address) {
   const os::Interface& i = d.interface;
   fmt::format_to(it, "}},\"next_hop\":\"{}\",\"interface\":{{\"index\":{},\"name\":", d.next_hop,
                  i.index);
-  json_string(out, i.name);
+  decode::append_json_string(out, i.name);
   fmt::format_to(it, ",\"kind\":");
-  json_string(out, i.kind);
+  decode::append_json_string(out, i.kind);
   fmt::format_to(it, ",\"mac\":\"{}\",\"mtu\":{},\"oper_state\":\"{}\",\"description\":", i.mac,
                  i.mtu, os::to_string(i.oper_state));
-  json_string(out, i.description);
+  decode::append_json_string(out, i.description);
   fmt::format_to(it, ",\"capture_device\":");
-  json_string(out, i.capture_device);
+  decode::append_json_string(out, i.capture_device);
   fmt::format_to(it, "}},\"source\":\"{}\",\"own_address\":{}}}\n", d.source, own_address);
   std::fwrite(out.data(), 1, out.size(), stdout);
 }

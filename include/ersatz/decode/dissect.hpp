@@ -99,6 +99,11 @@ void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
 /// One JSON object (no trailing newline) with Wireshark field names.
 void format_json(fmt::memory_buffer& out, const Frame& frame, const Dissection& d);
 
+/// Appends `s` as a JSON string (RFC 8259 §7): quoted, with quotes,
+/// backslashes and control characters escaped. The one escaper of ersatz:
+/// dump's values and the tools' (interface names may hold any byte but NUL).
+void append_json_string(fmt::memory_buffer& out, std::string_view s);
+
 /// The local time of day as tcpdump prints it: "HH:MM:SS.uuuuuu".
 void format_time_of_day(fmt::memory_buffer& out, Timestamp ts);
 

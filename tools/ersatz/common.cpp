@@ -1,0 +1,133 @@
+// What the subcommands share: messages, name resolution, the route to a
+// target (with -I), and opening the link the way every stack tool does.
+#if defined(_WIN32)
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#endif
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cstring>
+#include <ersatz/link/bpf.hpp>
+#include <ersatz/link/npcap.hpp>
+#include <ersatz/link/privileges.hpp>
+#include <memory>
+
+#include "command.hpp"
+
+namespace ersatz::tools {
+
+void error_line(std::string_view message) { fmt::print(stderr, "ersatz: {}\n", message); }
+
+int report_open_failure(std::string_view iface, const std::error_code& error,
+                        const std::string& detail) {
+  if (link::is_permission_error(error)) {
+    error_line(link::needs_cap_net_raw);
+    return exit_usage;
+  }
+  if (error == link::NpcapError::not_installed) {
+    error_line(link::npcap_not_installed);
+    return exit_usage;
+  }
+  error_line(fmt::format("{}: {}", iface, detail.empty() ? error.message() : detail));
+  return exit_failure;
+}
+
+tl::expected<wire::Ipv4Address, std::string> resolve_ipv4(const std::string& host) {
+  if (auto a = wire::Ipv4Address::parse(host)) return *a;
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_RAW;
+  addrinfo* res = nullptr;
+  if (const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0)
+    return tl::unexpected<std::string>(::gai_strerror(rc));
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(res, &::freeaddrinfo);
+  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_family != AF_INET || ai->ai_addrlen < sizeof(sockaddr_in)) continue;
+    sockaddr_in sin{};
+    std::memcpy(&sin, ai->ai_addr, sizeof sin);
+    return wire::Ipv4Address(ntohl(sin.sin_addr.s_addr));
+  }
+  return tl::unexpected<std::string>(::gai_strerror(EAI_NONAME));
+}
+
+Result<os::RouteDecision> choose_route(const std::string& interface, wire::Ipv4Address dst) {
+  auto d = os::route_to(dst);
+  if (interface.empty() || !d) return d;
+  auto ifaces = os::list_interfaces();
+  if (!ifaces) return tl::unexpected(ifaces.error());
+  const auto by_addr = wire::Ipv4Address::parse(interface);
+  for (const auto& i : *ifaces) {
+    const bool named = i.name == interface;
+    const bool owns = by_addr && std::any_of(i.ipv4.begin(), i.ipv4.end(),
+                                             [&](const auto& a) { return a.address == *by_addr; });
+    if (!named && !owns) continue;
+    os::RouteDecision r = *d;
+    r.interface = i;
+    if (owns)
+      r.source = *by_addr;
+    else if (!i.ipv4.empty() && r.route.out_index != i.index)
+      r.source = i.ipv4.front().address;
+    if (r.route.out_index != i.index) r.next_hop = dst;  // forced out another link: on-link
+    return r;
+  }
+  return fail(std::errc::no_such_device);
+}
+
+int prefix_of(const os::Interface& i, wire::Ipv4Address source) {
+  for (const auto& a : i.ipv4) {
+    if (a.address == source) return a.prefix_len;
+  }
+  return 32;
+}
+
+stack::HostConfig host_config(const os::RouteDecision& r, std::uint16_t first_ident) {
+  stack::HostConfig c;
+  c.mac = r.interface.mac;
+  c.address = r.source;
+  c.prefix_len = prefix_of(r.interface, r.source);
+  c.mtu = r.interface.mtu ? r.interface.mtu : 1500;
+  c.first_ident = first_ident;
+  return c;
+}
+
+tl::expected<OpenedLink, int> open_link(const os::RouteDecision& route, const LinkFlags& flags,
+                                        link::DeviceOptions options) {
+  auto backend = link::parse_backend(flags.backend);
+  if (!backend) {
+    error_line(fmt::format("unknown backend '{}': use afpacket, pcap or auto", flags.backend));
+    return tl::unexpected(exit_usage);
+  }
+  options.backend = *backend;
+  // The kernel keeps everything but ARP and ICMP for us out of the ring.
+  options.filter = link::arp_or_icmp_filter(route.interface.mac);
+  const std::string& name = route.interface.capture_device.empty() ? route.interface.name
+                                                                   : route.interface.capture_device;
+  std::string detail;
+  auto dev = link::open_device(name, options, &detail);
+  if (!dev) {
+    // iputils and fping alike give up with one line when the socket fails.
+    report_open_failure(route.interface.name, dev.error(), detail);
+    return tl::unexpected(exit_usage);
+  }
+  // Least privilege: nothing after this point needs capabilities.
+  if (auto r = link::drop_privileges(); !r)
+    error_line(fmt::format("cannot drop privileges: {}", r.error().message()));
+  OpenedLink out;
+  out.device = std::move(*dev);
+  if (!flags.pcap_out.empty()) {
+    auto w = link::PcapWriter::create(flags.pcap_out);
+    if (!w) {
+      error_line(fmt::format("{}: {}", flags.pcap_out, w.error().message()));
+      return tl::unexpected(exit_usage);
+    }
+    out.tracer = std::make_unique<link::Tracer>(*out.device, std::move(*w));
+  }
+  return out;
+}
+
+}  // namespace ersatz::tools
