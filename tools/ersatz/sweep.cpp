@@ -186,15 +186,17 @@ tl::expected<Settings, Problem> settle(const SweepOptions& o) {
   c.dont_fragment = o.dont_fragment;
   if (!o.shard.empty()) {
     const auto slash = o.shard.find('/');
-    auto i = parse_number<long>(o.shard.substr(0, slash));
-    auto n =
-        slash == std::string::npos ? std::nullopt : parse_number<long>(o.shard.substr(slash + 1));
-    if (!i || !n || *n < 1 || *i < 0 || *i >= *n || *n > 1'000'000)
+    // -1 for anything that is not a number, which the range check refuses.
+    const long index = parse_number<long>(o.shard.substr(0, slash)).value_or(-1);
+    const long count = slash == std::string::npos
+                           ? -1
+                           : parse_number<long>(o.shard.substr(slash + 1)).value_or(-1);
+    if (count < 1 || index < 0 || index >= count || count > 1'000'000)
       return tl::unexpected(fmt::format("--shard: '{}' is not I/N with 0 <= I < N", o.shard));
     if (!o.seed)
       return tl::unexpected(Problem("--shard needs --seed: every shard must walk the same order"));
-    c.shard_index = static_cast<std::uint32_t>(*i);
-    c.shard_count = static_cast<std::uint32_t>(*n);
+    c.shard_index = static_cast<std::uint32_t>(index);
+    c.shard_count = static_cast<std::uint32_t>(count);
   }
   // fping's flag logic: -a, -u and -q silence the per-target lines; count
   // mode prints per reply instead, unless silenced.
