@@ -111,7 +111,11 @@ bool Sweep::send_probe(runtime::Runtime& rt, std::uint64_t target, std::uint32_t
   r.protocol = ipv4::Protocol::icmp;
   r.ttl = config_.ttl;
   r.tos = config_.tos;
-  r.dont_fragment = config_.dont_fragment;
+  // -M: DF always (an oversize probe then fails here). Otherwise as the
+  // kernel sends fping's: DF on what fits the path MTU known so far, and
+  // fragments once a router has said the path is smaller.
+  r.dont_fragment = config_.dont_fragment || message_.size() + wire::ipv4::min_header_len <=
+                                                 rt.host().path_mtu(dst, rt.now());
   // A datagram the Host cannot send (larger than the MTU with DF) still
   // counts as sent, as fping counts a failed sendto, and times out.
   (void)rt.send(r, ConstBytes(message_.data(), message_.size()), hop);

@@ -27,10 +27,12 @@ DropReason ip_reason(const std::error_code& ec) noexcept {
 
 }  // namespace
 
-Host::Host(HostConfig config, NeighborConfig neighbors, ReassemblyConfig reassembly)
+Host::Host(HostConfig config, NeighborConfig neighbors, ReassemblyConfig reassembly,
+           PathMtuConfig path_mtu)
     : config_(config),
       neighbors_(neighbors),
       reassembler_(reassembly),
+      path_mtu_(path_mtu),
       ident_(config.first_ident) {}
 
 // ---------------------------------------------------------------- outbox
@@ -120,7 +122,8 @@ Result<void> Host::send(ipv4::Repr repr, ConstBytes payload, Ipv4Address next_ho
   repr.payload_len = payload.size();
   const std::size_t hlen = repr.header_len();
   if (hlen + payload.size() > 65535) return fail(std::errc::message_size);
-  if (hlen + payload.size() <= config_.mtu) {
+  const std::size_t mtu = path_mtu(repr.dst, now);
+  if (hlen + payload.size() <= mtu) {
     if (auto mac = known_mac(next_hop, now)) {
       // The common case: the datagram is written straight into its frame.
       eth::Repr eth_repr;
@@ -162,7 +165,7 @@ Result<void> Host::send(ipv4::Repr repr, ConstBytes payload, Ipv4Address next_ho
   while (offset < payload.size()) {
     ipv4::Repr frag = repr;
     if (offset != 0) frag.options = ConstBytes(copied.data(), copied_len);
-    const std::size_t room = (config_.mtu - frag.header_len()) & ~std::size_t{7};
+    const std::size_t room = (mtu - frag.header_len()) & ~std::size_t{7};
     if (room == 0) return fail(std::errc::message_size);
     const std::size_t len = std::min(room, payload.size() - offset);
     frag.frag_offset = static_cast<std::uint16_t>(offset);
@@ -280,6 +283,9 @@ void Host::deliver(const ipv4::Packet<>& ip, Timestamp ts, Outbox& out, MonoTime
     return;
   }
   const bool checksum_ok = icmp->verify_checksum();
+  if (checksum_ok && icmp->type() == icmpv4::Type::dst_unreachable &&
+      icmp->code() == static_cast<std::uint8_t>(icmpv4::Unreachable::frag_needed))
+    learn_path_mtu(*icmp, now);
   if (config_.own_address && icmp->type() == icmpv4::Type::echo_request) {
     // RFC 1122 §3.2.2: a bad checksum is discarded silently.
     if (checksum_ok) {
@@ -295,6 +301,17 @@ void Host::deliver(const ipv4::Packet<>& ip, Timestamp ts, Outbox& out, MonoTime
   }
   listener_->on_icmp(
       IcmpDelivery{ts, ip.src(), ip.dst(), ip.ttl(), ip.tos(), ip.options(), *icmp, checksum_ok});
+}
+
+void Host::learn_path_mtu(const icmpv4::Packet<>& icmp, MonoTime now) {
+  // RFC 1191 §4: the next-hop MTU is the low 16 bits of the second word.
+  // Only about a datagram we sent, read by its own quoted header.
+  auto q = icmp.quote();
+  if (!q || q->src() != config_.address) return;
+  const std::size_t mtu = icmp.rest() & 0xffffU;
+  // RFC 1191 §5: an old router says 0; a value of 68 or more is believed.
+  if (mtu < 68) return;
+  path_mtu_.learn(q->dst(), mtu, now);
 }
 
 void Host::answer_echo(const ipv4::Packet<>& ip, const icmpv4::Packet<>& icmp, MonoTime now,

@@ -361,6 +361,41 @@ TEST_F(StackTest, FragmentsLargeDatagramsAndHonoursDf) {
   EXPECT_EQ(host.send(df, cb(payload), kPeer, t0, out).error(), std::errc::message_size);
 }
 
+TEST_F(StackTest, FragmentationNeededTeachesThePathMtu) {
+  Host host(config());
+  host.receive(
+      cb(arp_frame(arp::Operation::request, kRouterMac, kRouter, {}, kUs, MacAddress::broadcast())),
+      {}, t0, out);
+  out.clear();
+  // What we sent to kFar, as a router quotes it (header and 8 bytes).
+  const Bytes probe = ip_datagram(kUs, kFar, icmp_bytes(icmpv4::Repr::echo_request(7, 1, {})));
+  const Bytes quote(probe.begin(), probe.begin() + 28);
+  auto frag_needed = [&](Ipv4Address about_src, std::uint16_t mtu) {
+    Bytes q = quote;
+    store_be32(test::mb(q), 12, about_src.value());
+    return frame(kOurMac, kRouterMac, wire::EtherType::ipv4,
+                 ip_datagram(kRouter, kUs,
+                             icmp_bytes(icmpv4::Repr::dst_unreachable(
+                                 icmpv4::Unreachable::frag_needed, cb(q), mtu))));
+  };
+  // About a datagram someone else sent: ignored.
+  host.receive(cb(frag_needed(kPeer, 1000)), {}, t0, out);
+  EXPECT_EQ(host.path_mtu(kFar, t0), 1500u);
+  host.receive(cb(frag_needed(kUs, 1280)), {}, t0, out);
+  EXPECT_EQ(host.path_mtu(kFar, t0 + 1s), 1280u);
+  EXPECT_EQ(host.path_mtu(kPeer, t0 + 1s), 1500u);  // only that destination
+
+  const Bytes payload(1400, std::byte{0x5a});
+  ipv4::Repr df = echo_repr(kFar);
+  df.dont_fragment = true;
+  EXPECT_EQ(host.send(df, cb(payload), kRouter, t0 + 1s, out).error(), std::errc::message_size);
+  ASSERT_TRUE(host.send(echo_repr(kFar), cb(payload), kRouter, t0 + 1s, out));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(ip_of(out[0]).total_len(), 1276);  // 20 + 1256, a multiple of 8
+  // Ten minutes later the link's MTU holds again.
+  EXPECT_EQ(host.path_mtu(kFar, t0 + 601s), 1500u);
+}
+
 class ReassemblyTest : public StackTest {
  protected:
   /// The fragments of one datagram, as Host::send cuts them.
@@ -617,6 +652,46 @@ TEST_F(EchoTest, NeighbourFailureNamesTheProbe) {
   auto ev = s.take_events();
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(std::get<EchoNeighborFailed>(ev[0]).seq, 1);
+}
+
+}  // namespace
+}  // namespace ersatz::stack
+
+// ---------------------------------------------------------------- path MTU
+
+namespace ersatz::stack {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(PathMtu, LearnsLowersExpiresAndKeepsTheFloor) {
+  PathMtuCache c;
+  const MonoTime t0{};
+  const wire::Ipv4Address far(198, 18, 1, 2);
+  EXPECT_FALSE(c.lookup(far, t0));
+  c.learn(far, 1280, t0);
+  EXPECT_EQ(c.lookup(far, t0 + 1s), std::optional<std::size_t>(1280));
+  // A larger value never raises it (RFC 1191 §6.3); a smaller one lowers it.
+  c.learn(far, 1400, t0 + 2s);
+  EXPECT_EQ(c.lookup(far, t0 + 2s), std::optional<std::size_t>(1280));
+  c.learn(far, 1000, t0 + 3s);
+  EXPECT_EQ(c.lookup(far, t0 + 3s), std::optional<std::size_t>(1000));
+  // Linux's min_pmtu: nothing below 552.
+  c.learn(far, 300, t0 + 4s);
+  EXPECT_EQ(c.lookup(far, t0 + 4s), std::optional<std::size_t>(552));
+  // Ten minutes after the last word about it, it is forgotten.
+  EXPECT_TRUE(c.lookup(far, t0 + 4s + 599s));
+  EXPECT_FALSE(c.lookup(far, t0 + 4s + 600s));
+}
+
+TEST(PathMtu, IsBounded) {
+  PathMtuCache c(PathMtuConfig{.capacity = 4});
+  for (std::uint8_t i = 1; i <= 10; ++i)
+    c.learn(wire::Ipv4Address(198, 18, 1, i), 1280, MonoTime(std::chrono::seconds(i)));
+  EXPECT_EQ(c.size(), 4u);
+  // The oldest went first.
+  EXPECT_FALSE(c.lookup(wire::Ipv4Address(198, 18, 1, 1), MonoTime(10s)));
+  EXPECT_TRUE(c.lookup(wire::Ipv4Address(198, 18, 1, 10), MonoTime(10s)));
 }
 
 }  // namespace

@@ -496,14 +496,14 @@ class PingApp final : public runtime::Application {
     r.ttl = static_cast<std::uint8_t>(o_.ttl);
     r.tos = static_cast<std::uint8_t>(o_.tos);
     // -M do: DF always, so an oversize probe is a local error; dont: never.
-    // want (the kernel's default for ping) sets DF on what fits and
-    // fragments the rest.
+    // want (the kernel's default for ping) sets DF on what fits the path
+    // MTU known so far and fragments the rest.
     if (o_.pmtu == "do") {
       r.dont_fragment = true;
     } else if (o_.pmtu == "dont") {
       r.dont_fragment = false;
     } else {
-      r.dont_fragment = static_cast<std::size_t>(o_.size) + 28 <= rt.host().mtu();
+      r.dont_fragment = static_cast<std::size_t>(o_.size) + 28 <= rt.host().path_mtu(target_, now);
     }
     ++stats_.transmitted;
     if (stats_.transmitted == 1) first_send_ = std::chrono::nanoseconds(wall.ns());
@@ -511,7 +511,8 @@ class PingApp final : public runtime::Application {
     last_send_mono_ = now;
     auto sent = rt.send(r, msg, route_.next_hop);
     if (!sent && sent.error() == std::errc::message_size) {
-      printer_.local_error(fmt::format("message too long, mtu={}", rt.host().mtu()));
+      printer_.local_error(
+          fmt::format("message too long, mtu={}", rt.host().path_mtu(target_, now)));
       ++stats_.errors;
       errored_.insert(seq);
     }

@@ -7,6 +7,7 @@
 // with an in-memory pair and a fake clock.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -16,6 +17,7 @@
 #include "ersatz/base/time.hpp"
 #include "ersatz/stack/drop_reason.hpp"
 #include "ersatz/stack/neighbor_cache.hpp"
+#include "ersatz/stack/path_mtu.hpp"
 #include "ersatz/stack/reassembly.hpp"
 #include "ersatz/wire/arp.hpp"
 #include "ersatz/wire/ethernet.hpp"
@@ -93,7 +95,8 @@ class IcmpListener {
 
 class Host {
  public:
-  explicit Host(HostConfig config, NeighborConfig neighbors = {}, ReassemblyConfig reassembly = {});
+  explicit Host(HostConfig config, NeighborConfig neighbors = {}, ReassemblyConfig reassembly = {},
+                PathMtuConfig path_mtu = {});
 
   void set_listener(IcmpListener* listener) noexcept { listener_ = listener; }
 
@@ -101,8 +104,9 @@ class Host {
   void receive(ConstBytes frame, Timestamp ts, MonoTime now, Outbox& out);
 
   /// Sends one datagram to `next_hop` (the destination when on-link, else
-  /// the gateway). Larger than the MTU, it is fragmented unless DF is set,
-  /// which fails with std::errc::message_size (the caller knows mtu()).
+  /// the gateway). Larger than the path MTU to its destination, it is
+  /// fragmented unless DF is set, which fails with std::errc::message_size
+  /// (the caller knows path_mtu()).
   /// `repr.ident` is assigned here, one per datagram.
   Result<void> send(wire::ipv4::Repr repr, ConstBytes payload, wire::Ipv4Address next_hop,
                     MonoTime now, Outbox& out);
@@ -113,6 +117,12 @@ class Host {
 
   const HostConfig& config() const noexcept { return config_; }
   std::size_t mtu() const noexcept { return config_.mtu; }
+  /// The largest datagram that reaches `dst` whole: the link's MTU, or
+  /// less where a router said so (RFC 1191; see PathMtuCache).
+  std::size_t path_mtu(wire::Ipv4Address dst, MonoTime now) const noexcept {
+    return std::min(config_.mtu, path_mtu_.lookup(dst, now).value_or(config_.mtu));
+  }
+  const PathMtuCache& path_mtus() const noexcept { return path_mtu_; }
   const DropCounters& drops() const noexcept { return drops_; }
   const NeighborCache& neighbors() const noexcept { return neighbors_; }
 
@@ -120,6 +130,7 @@ class Host {
   void receive_arp(ConstBytes l3, MonoTime now, Outbox& out);
   void receive_ipv4(ConstBytes l3, bool link_broadcast, Timestamp ts, MonoTime now, Outbox& out);
   void deliver(const wire::ipv4::Packet<>& ip, Timestamp ts, Outbox& out, MonoTime now);
+  void learn_path_mtu(const wire::icmpv4::Packet<>& icmp, MonoTime now);
   void answer_echo(const wire::ipv4::Packet<>& ip, const wire::icmpv4::Packet<>& icmp, MonoTime now,
                    Outbox& out);
   void route(Datagram datagram, wire::Ipv4Address next_hop, MonoTime now, Outbox& out);
@@ -133,6 +144,7 @@ class Host {
   HostConfig config_;
   NeighborCache neighbors_;
   Reassembler reassembler_;
+  PathMtuCache path_mtu_;
   NeighborActions actions_;  // reused between calls
   IcmpListener* listener_ = nullptr;
   DropCounters drops_;
