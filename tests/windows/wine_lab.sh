@@ -192,6 +192,30 @@ else
   sed 's/^/  /' "$work/ping.diff"
 fi
 
+# ---------------------------------------------------------------- sweep
+# The same engine on Npcap: a block behind the router and a silent
+# address, and the same lines as the Linux build (times aside; the order
+# of the alive lines follows the replies).
+win "$exe" sweep -e -r 1 -t 200 -g 198.19.4.1 198.19.4.6 >"$work/win-sweep.txt" 2>&1
+rc_win=$?
+lab_in client "$linux_ersatz" sweep -e -r 1 -t 200 -g 198.19.4.1 198.19.4.6 >"$work/lin-sweep.txt" 2>&1
+rc_lin=$?
+sweep_lines() { sed -E 's/\([0-9.]+ ms\)/(T ms)/' "$1" | sort; }
+alive=$(grep -c '^198\.19\.4\.[1-6] is alive (' "$work/win-sweep.txt")
+if [ $rc_win -eq 0 ] && [ "$alive" -eq 6 ]; then
+  pass "ersatz.exe sweep: 6 of 6 alive behind the router"
+else
+  fail "ersatz.exe sweep: exit $rc_win, $alive alive"
+  sed 's/^/  /' "$work/win-sweep.txt"
+fi
+if [ $rc_win -eq $rc_lin ] && diff <(sweep_lines "$work/win-sweep.txt") \
+  <(sweep_lines "$work/lin-sweep.txt") >"$work/sweep.diff"; then
+  pass "sweep: the same lines as the Linux build (times aside)"
+else
+  fail "sweep lines differ from the Linux build (exit $rc_win vs $rc_lin)"
+  sed 's/^/  /' "$work/sweep.diff"
+fi
+
 # ---------------------------------------------------------------- dump -i
 # A live capture through Wine's wpcap.dll: the kernel's own ping to the
 # router (bounded: 40 probes, 8 s) while ersatz.exe takes 4 frames on the
