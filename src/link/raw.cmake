@@ -28,7 +28,11 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
     ${CMAKE_CURRENT_LIST_DIR}/linux/netif.cpp
     ${CMAKE_CURRENT_LIST_DIR}/linux/tpacket_ring.cpp
     ${CMAKE_CURRENT_LIST_DIR}/linux/af_packet.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/linux/tap_device.cpp)
+    ${CMAKE_CURRENT_LIST_DIR}/linux/tap_device.cpp
+    # Threads and std::atomic::wait: mingw's win32 thread model has neither.
+    ${CMAKE_CURRENT_LIST_DIR}/parallel_tx.cpp)
+  find_package(Threads REQUIRED)
+  target_link_libraries(ersatz_link PUBLIC Threads::Threads)
 endif()
 
 # libpcap: pkg-config where it exists (Linux, macOS), else the library

@@ -6,6 +6,9 @@
 
 #include "ersatz/link/fault_injector.hpp"
 #include "ersatz/link/memory_device.hpp"
+#if defined(__linux__)
+#include "ersatz/link/parallel_tx.hpp"
+#endif
 #include "ersatz/link/pcap_device.hpp"
 #include "ersatz/link/tracer.hpp"
 #include "support.hpp"
@@ -143,3 +146,73 @@ TEST(FaultInjector, DropsTransmits) {
 
 }  // namespace
 }  // namespace ersatz::link
+
+#if defined(__linux__)
+namespace ersatz::link {
+namespace {
+
+/// A frame that says which one it is: its number in its first four bytes.
+Bytes numbered(std::uint32_t n) {
+  Bytes f(64, std::byte{0});
+  store_be32(test::mb(f), 0, n);
+  return f;
+}
+
+TEST(ParallelTx, EveryFrameLeavesOnceThroughTheLanes) {
+  auto [main_a, main_b] = make_memory_pair();
+  std::vector<std::unique_ptr<Device>> lanes;
+  std::vector<std::unique_ptr<MemoryDevice>> peers;
+  for (int i = 0; i < 3; ++i) {
+    auto [a, b] = make_memory_pair();
+    lanes.push_back(std::move(a));
+    peers.push_back(std::move(b));
+  }
+  constexpr std::uint32_t total = 1000;
+  std::vector<std::uint64_t> per_lane;
+  {
+    ParallelTx tx(*main_a, std::move(lanes));
+    EXPECT_EQ(tx.lanes(), 3u);
+    for (std::uint32_t n = 0; n < total; ++n) {
+      ASSERT_TRUE(transmit_copy(tx, cb(numbered(n))));
+      // Bursts of 37, the last one short.
+      if (n % 37 == 36) {
+        ASSERT_TRUE(tx.flush());
+      }
+    }
+    ASSERT_TRUE(tx.flush());
+    EXPECT_EQ(tx.tx_count(), total);
+    // Received frames are the main device's.
+    main_a->inject(cb(numbered(7777)));
+    auto r = tx.receive(MonoClock::now());
+    ASSERT_TRUE(r && *r);
+    EXPECT_EQ(load_be32((*r)->data, 0), 7777u);
+  }  // the lanes' last batches leave before the threads stop
+  std::vector<int> seen(total, 0);
+  auto drain = [&](Device& d) {
+    std::uint64_t n = 0;
+    for (;;) {
+      auto r = d.receive(MonoClock::now());
+      if (!r || !*r) break;
+      ++seen[load_be32((*r)->data, 0)];
+      ++n;
+    }
+    return n;
+  };
+  const std::uint64_t on_main = drain(*main_b);
+  EXPECT_EQ(on_main, total / 4);
+  for (auto& p : peers) EXPECT_EQ(drain(*p), total / 4);
+  for (std::uint32_t n = 0; n < total; ++n) EXPECT_EQ(seen[n], 1) << "frame " << n;
+}
+
+TEST(ParallelTx, WithoutLanesItIsTheMainDevice) {
+  auto [a, b] = make_memory_pair();
+  ParallelTx tx(*a, {});
+  ASSERT_TRUE(transmit_copy(tx, cb(numbered(1))));
+  ASSERT_TRUE(tx.flush());
+  EXPECT_EQ(b->pending(), 1u);
+  EXPECT_FALSE(tx.capabilities().tx_timestamps);
+}
+
+}  // namespace
+}  // namespace ersatz::link
+#endif
