@@ -251,7 +251,7 @@ check "missing interface: one line naming it" \
 # file) stands in for a host without the package: ersatz still starts,
 # reads files and captures through AF_PACKET; --backend pcap says what to
 # install, in one line, and exits 2.
-libpcap=$(ldconfig -p | awk '/libpcap\.so\.0\.8 .*x86-64/ { print $NF; exit }')
+libpcap=$(ldconfig -p | awk '/libpcap\.so\.0\.8 .*x86-64/ && !p { p = $NF } END { print p }')
 if [ -n "$libpcap" ] && command -v unshare >/dev/null; then
   hide=(unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$libpcap")
   "${hide[@]}" ip netns exec "$NS_A" "$ersatz" dump -i a0 --backend pcap >"$tmp/nopcap.out" 2>"$tmp/nopcap.err"
