@@ -5,7 +5,7 @@
 # and receive across veth pairs and a TAP inside throwaway namespaces.
 add_executable(link_raw_tests unit/link_bpf_test.cpp unit/pcap_library_test.cpp)
 if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
-  target_sources(link_raw_tests PRIVATE unit/af_packet_ring_test.cpp)
+  target_sources(link_raw_tests PRIVATE unit/af_packet_ring_test.cpp unit/privileges_test.cpp)
 endif()
 target_link_libraries(link_raw_tests PRIVATE ersatz::ersatz ersatz_pcap GTest::gtest_main
                                              ersatz_flags)

@@ -22,10 +22,9 @@ if(WIN32)
   return()
 endif()
 
-target_sources(ersatz_link PRIVATE ${CMAKE_CURRENT_LIST_DIR}/privileges.cpp)
-target_link_libraries(ersatz_link PRIVATE cap)
 if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   target_sources(ersatz_link PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/linux/privileges.cpp
     ${CMAKE_CURRENT_LIST_DIR}/linux/unique_fd.cpp
     ${CMAKE_CURRENT_LIST_DIR}/linux/netif.cpp
     ${CMAKE_CURRENT_LIST_DIR}/linux/tpacket_ring.cpp
