@@ -24,3 +24,12 @@ foreach(lab backends dump)
   set_tests_properties(lab_link_${lab} PROPERTIES SKIP_RETURN_CODE 77 LABELS lab RUN_SERIAL TRUE
                                                   TIMEOUT 240)
 endforeach()
+
+# libpcap and libnl are loaded at run time, where they are used: the ersatz
+# binary must not record either as needed (readelf lists DT_NEEDED), nor
+# pull them in through another library. The labs check the run-time half.
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  add_test(NAME cli_optional_libraries_not_linked
+           COMMAND sh -c "ldd \"$0\" >/dev/null && ! ldd \"$0\" | grep -E 'libpcap|libnl'"
+                   $<TARGET_FILE:ersatz_cli>)
+endif()
