@@ -14,7 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libtins-dev
   # oracles, anchors and lab tools
   tcpdump tshark python3 python3-scapy iproute2 iputils-ping nftables libcap2-bin hyperfine
-  fping zmap time
+  fping zmap time traceroute
 )
 
 missing=()

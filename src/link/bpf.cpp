@@ -1,13 +1,11 @@
-// Classic BPF programs: the hand-built stack filter, and libpcap's compiler.
+// Classic BPF programs: the hand-built stack filter, and libpcap's compiler
+// (through the run-time loaded library, pcap_library.hpp).
 #include "ersatz/link/bpf.hpp"
-
-#if !defined(_WIN32)
-#include <pcap/pcap.h>
-#endif
 
 #include <cerrno>
 
 #include "ersatz/link/open_device.hpp"
+#include "ersatz/link/pcap_library.hpp"
 
 namespace ersatz::link {
 namespace {
@@ -60,38 +58,12 @@ BpfProgram arp_or_icmp_filter(std::optional<wire::MacAddress> my_mac, std::uint3
   return p;
 }
 
-#if defined(_WIN32)
-Result<BpfProgram> compile_filter(const std::string& /*expression*/, std::uint32_t /*snaplen*/,
-                                  std::string* detail) {
-  // Npcap is loaded at run time and its compiler wants a "dead" handle,
-  // which Wine's wpcap.dll has only as a stub that aborts; no tool needs
-  // the compiler on Windows, so it is not offered there.
-  if (detail != nullptr) *detail = "filter expressions are not compiled on Windows";
-  return fail(RawError::backend_unavailable);
-}
-#else
 Result<BpfProgram> compile_filter(const std::string& expression, std::uint32_t snaplen,
                                   std::string* detail) {
-  // A "dead" handle compiles for a link type without opening anything.
-  pcap_t* p = pcap_open_dead(DLT_EN10MB, static_cast<int>(snaplen));
-  if (p == nullptr) return fail_errno(ENOMEM);
-  bpf_program prog{};
-  if (pcap_compile(p, &prog, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-    if (detail != nullptr) *detail = pcap_geterr(p);
-    pcap_close(p);
-    return fail(RawError::pcap_failure);
-  }
-  BpfProgram out;
-  out.reserve(prog.bf_len);
-  for (u_int i = 0; i < prog.bf_len; ++i) {
-    const bpf_insn& in = prog.bf_insns[i];
-    out.push_back(BpfInsn{in.code, in.jt, in.jf, in.k});
-  }
-  pcap_freecode(&prog);
-  pcap_close(p);
-  return out;
+  auto filter = PcapFilter::compile(expression, dlt_en10mb, snaplen, detail);
+  if (!filter) return tl::unexpected(filter.error());
+  return filter->program();
 }
-#endif
 
 Result<void> check_program(const BpfProgram& program) noexcept {
   if (program.empty()) return fail_errno(EINVAL);

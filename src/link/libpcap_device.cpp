@@ -1,18 +1,24 @@
-// libpcap device, on the POSIX systems that ship libpcap: libpcap calls,
-// poll(), and the netif seam for MTU and MAC. Windows has its own device
-// over a run-time-loaded wpcap.dll (src/link/windows/npcap_device.cpp).
+// libpcap device (libpcap_device.hpp), on every platform: libpcap's calls
+// through the entry points loaded at run time. What differs by platform is
+// only how a name becomes a capture device and how to wait for a frame.
 #include "ersatz/link/libpcap_device.hpp"
 
-#include <pcap/pcap.h>
+#if defined(_WIN32)
+#include <windows.h>
 
+#include "windows/adapter.hpp"
+#else
 #include <poll.h>
+
+#include "ersatz/link/netif.hpp"
+#endif
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
+#include <optional>
 
-#include "ersatz/link/netif.hpp"
+#include "pcap_api.hpp"
 
 namespace ersatz::link {
 namespace {
@@ -20,105 +26,192 @@ namespace {
 constexpr std::size_t eth_header = 14;
 constexpr std::size_t vlan_len = 4;
 
+/// Without immediate mode, frames wait in the driver until its read
+/// timeout; 1 ms bounds that delay (and RTTs use the frames' own stamps).
+constexpr int read_timeout_ms = 1;
+
 /// pcap_activate's failures as the error codes every backend uses.
 std::error_code activate_error(int rc) {
   switch (rc) {
-    case PCAP_ERROR_PERM_DENIED:
-    case PCAP_ERROR_PROMISC_PERM_DENIED: return {EPERM, std::system_category()};
-    case PCAP_ERROR_NO_SUCH_DEVICE: return {ENODEV, std::system_category()};
-    case PCAP_ERROR_IFACE_NOT_UP: return {ENETDOWN, std::system_category()};
+    case pcap::error_perm_denied:
+    case pcap::error_promisc_perm_denied:
+      return std::make_error_code(std::errc::operation_not_permitted);
+    case pcap::error_no_such_device: return std::make_error_code(std::errc::no_such_device);
+    case pcap::error_iface_not_up: return std::make_error_code(std::errc::network_down);
     default: return make_error_code(RawError::pcap_failure);
+  }
+}
+
+/// What libpcap opens for a name, and what the OS says about the link.
+struct Target {
+  std::string device;
+  std::optional<NetifInfo> info;
+};
+
+#if defined(_WIN32)
+/// Npcap opens `\Device\NPF_{GUID}`; the adapter's other names lead there,
+/// and a name no adapter has is ENODEV before Npcap is asked.
+Result<Target> resolve(const std::string& name) {
+  auto adapter = windows::find_adapter(name);
+  if (!adapter) return tl::unexpected(adapter.error());
+  return Target{adapter->capture_device, adapter->info};
+}
+#else
+/// libpcap opens a link by its name. The MTU and MAC are a nicety here:
+/// pcap_activate is the judge of whether the device exists.
+Result<Target> resolve(const std::string& name) {
+  Target t{name, std::nullopt};
+  if (auto info = netif_info(name)) t.info = *info;
+  return t;
+}
+#endif
+
+/// tv_sec as seconds. Where `long` is 32 bits (Windows) it is read as
+/// unsigned, so that it lasts until 2106, as Npcap's own readers do.
+std::int64_t seconds_of(long s) noexcept {
+  if constexpr (sizeof(long) == 4) {
+    return static_cast<std::uint32_t>(s);
+  } else {
+    return s;
   }
 }
 
 }  // namespace
 
-Result<std::unique_ptr<LibpcapDevice>> LibpcapDevice::open(const std::string& ifname,
+Result<std::unique_ptr<LibpcapDevice>> LibpcapDevice::open(const std::string& name,
+                                                           const DeviceOptions& options,
+                                                           std::string* detail) {
+  auto library = PcapLibrary::get();
+  if (!library) {
+    if (detail != nullptr) *detail = library.error().message();
+    return tl::unexpected(library.error());
+  }
+  return open(**library, name, options, detail);
+}
+
+Result<std::unique_ptr<LibpcapDevice>> LibpcapDevice::open(const PcapLibrary& library,
+                                                           const std::string& name,
                                                            const DeviceOptions& options,
                                                            std::string* detail) {
   auto failed = [&](std::error_code ec, std::string text) -> tl::unexpected<std::error_code> {
     if (detail != nullptr) *detail = std::move(text);
     return tl::unexpected(ec);
   };
-  std::unique_ptr<LibpcapDevice> dev(new LibpcapDevice());
-  char errbuf[PCAP_ERRBUF_SIZE] = {};
-  dev->p_ = pcap_create(ifname.c_str(), errbuf);
-  if (dev->p_ == nullptr) return failed(make_error_code(RawError::pcap_failure), errbuf);
-  pcap_t* p = dev->p_;
-  pcap_set_snaplen(p, static_cast<int>(std::min<std::uint32_t>(options.snaplen, 262144)));
-  pcap_set_promisc(p, options.promiscuous ? 1 : 0);
-  // Immediate mode: each frame as it arrives. Without it libpcap waits for
-  // a buffer to fill or a read timeout (on Linux, a TPACKET_V3 block), which
-  // would hold back a lone reply.
-  pcap_set_immediate_mode(p, 1);
-  // The same room for frames waiting to be read as the AF_PACKET ring has.
-  pcap_set_buffer_size(p, static_cast<int>(std::min<std::size_t>(
-                              options.rx_block_size * options.rx_blocks, 1U << 30)));
-  dev->nanosecond_ = pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0;
-  const int rc = pcap_activate(p);
-  if (rc < 0) {
-    const char* why = rc == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(rc);
-    return failed(activate_error(rc), why);
+  const pcap::Api& a = library.api();
+  auto target = resolve(name);
+  if (!target) return failed(target.error(), target.error().message());
+
+  std::unique_ptr<LibpcapDevice> dev(new LibpcapDevice(a));
+  char errbuf[pcap::errbuf_size] = {};
+  const int snaplen = static_cast<int>(std::min<std::uint32_t>(options.snaplen, 262144));
+  if (a.can_create_immediate()) {
+    dev->p_ = a.create(target->device.c_str(), errbuf);
+    if (dev->p_ == nullptr) return failed(make_error_code(RawError::pcap_failure), errbuf);
+    pcap::Handle* p = dev->p_;
+    if (a.set_snaplen != nullptr) a.set_snaplen(p, snaplen);
+    if (a.set_promisc != nullptr) a.set_promisc(p, options.promiscuous ? 1 : 0);
+    // Immediate mode: each frame as it arrives. Without it libpcap waits for
+    // a buffer to fill or a read timeout (on Linux, a TPACKET_V3 block),
+    // which would hold back a lone reply.
+    a.set_immediate_mode(p, 1);
+    // The same room for frames waiting to be read as the AF_PACKET ring has.
+    if (a.set_buffer_size != nullptr) {
+      a.set_buffer_size(p, static_cast<int>(std::min<std::size_t>(
+                               options.rx_block_size * options.rx_blocks, 1U << 30)));
+    }
+    if (a.set_tstamp_precision != nullptr) {
+      dev->nanosecond_ = a.set_tstamp_precision(p, pcap::precision_nano) == 0;
+    }
+    if (const int rc = a.activate(p); rc < 0) {
+      const char* why =
+          rc != pcap::error && a.statustostr != nullptr ? a.statustostr(rc) : a.geterr(p);
+      return failed(activate_error(rc), why != nullptr ? why : "pcap_activate failed");
+    }
+  } else {
+    // WinPcap's way, which Wine 8's wpcap.dll also offers (it has no
+    // immediate mode): a short read timeout stands in for it.
+    dev->p_ = a.open_live(target->device.c_str(), snaplen, options.promiscuous ? 1 : 0,
+                          read_timeout_ms, errbuf);
+    if (dev->p_ == nullptr) return failed(make_error_code(RawError::pcap_failure), errbuf);
   }
-  if (pcap_datalink(p) != DLT_EN10MB) {
-    return failed(make_error_code(RawError::not_ethernet),
-                  std::string("link type ") + pcap_datalink_val_to_name(pcap_datalink(p)));
+  if (const int dlt = a.datalink(dev->p_); dlt != dlt_en10mb) {
+    const char* dlt_name =
+        a.datalink_val_to_name != nullptr ? a.datalink_val_to_name(dlt) : nullptr;
+    return failed(
+        make_error_code(RawError::not_ethernet),
+        "link type " + (dlt_name != nullptr ? std::string(dlt_name) : std::to_string(dlt)));
   }
-  if (options.ignore_outgoing) {
+  if (options.ignore_outgoing && a.setdirection != nullptr) {
     // Best effort: not every platform can tell the directions apart; the
     // stack then sees its own frames and ignores them by source address.
-    (void)pcap_setdirection(p, PCAP_D_IN);
+    (void)a.setdirection(dev->p_, pcap::direction_in);
   }
-  if (pcap_setnonblock(p, 1, errbuf) != 0) {
+  if (a.setnonblock(dev->p_, 1, errbuf) != 0) {
     return failed(make_error_code(RawError::pcap_failure), errbuf);
   }
-  dev->fd_ = pcap_get_selectable_fd(p);  // -1 where libpcap has none
+  if (a.get_selectable_fd != nullptr) dev->fd_ = a.get_selectable_fd(dev->p_);  // -1: none
+  if (a.getevent != nullptr) dev->event_ = a.getevent(dev->p_);
   if (options.filter) {
     if (auto r = dev->set_filter(*options.filter); !r) return failed(r.error(), dev->last_error());
   }
-  dev->caps_.name = ifname;
-  if (auto info = netif_info(ifname)) {
-    dev->caps_.mtu = info->mtu;
-    dev->caps_.mac = info->mac;
+  dev->caps_.name = target->device;
+  if (target->info) {
+    dev->caps_.mtu = target->info->mtu;
+    dev->caps_.mac = target->info->mac;
   }
-  dev->caps_.kernel_timestamps = true;  // libpcap stamps from the kernel or driver
+  // Stamped by the kernel or the driver (under Wine, by the host's kernel).
+  dev->caps_.kernel_timestamps = true;
   dev->caps_.can_transmit = true;
   dev->tx_buf_.resize(dev->caps_.mtu + eth_header + vlan_len);
   return dev;
 }
 
 LibpcapDevice::~LibpcapDevice() {
-  if (p_ != nullptr) pcap_close(p_);
+  if (p_ != nullptr) api_->close(p_);
 }
 
-std::string LibpcapDevice::last_error() const { return pcap_geterr(p_); }
+std::string LibpcapDevice::last_error() const {
+  const char* e = api_->geterr(p_);
+  return e != nullptr ? e : "";
+}
 
 Result<void> LibpcapDevice::wait(MonoTime deadline) {
   const auto left = deadline - MonoClock::now();
   if (left <= MonoClock::duration::zero()) return {};
   // Round up, so a wait never ends just short of the deadline and spins.
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-  const int timeout = static_cast<int>(std::min<std::int64_t>(ms, 1'000'000));
+  const auto timeout = std::min<std::int64_t>(ms, 1'000'000);
+#if defined(_WIN32)
+  if (event_ != nullptr) {
+    if (WaitForSingleObject(static_cast<HANDLE>(event_), static_cast<DWORD>(timeout)) ==
+        WAIT_FAILED) {
+      return fail(RawError::pcap_failure);
+    }
+    return {};
+  }
+  // No event to wait on (Wine): look again in a millisecond. Sleep(1) is
+  // the read timeout's own granularity.
+  Sleep(1);
+  return {};
+#else
   if (fd_ < 0) return {};
   pollfd pfd{fd_, POLLIN, 0};
-  if (::poll(&pfd, 1, timeout) < 0) {
-    if (errno == EINTR) return fail_errno(EINTR);
-    return fail_errno(errno);
-  }
+  if (::poll(&pfd, 1, static_cast<int>(timeout)) < 0) return fail_errno(errno);
   return {};
+#endif
 }
 
 Result<std::optional<RxFrame>> LibpcapDevice::receive(MonoTime deadline) {
   for (;;) {
-    pcap_pkthdr* h = nullptr;
-    const u_char* data = nullptr;
-    const int rc = pcap_next_ex(p_, &h, &data);
+    pcap::PacketHeader* h = nullptr;
+    const unsigned char* data = nullptr;
+    const int rc = api_->next_ex(p_, &h, &data);
     if (rc == 1) {
       const auto frac = static_cast<std::uint32_t>(h->ts.tv_usec);
-      const Timestamp ts{h->ts.tv_sec, nanosecond_ ? frac : frac * 1000U};
+      const Timestamp ts{seconds_of(h->ts.tv_sec), nanosecond_ ? frac : frac * 1000U};
       return RxFrame{as_bytes(data, h->caplen), std::max(h->len, h->caplen), ts};
     }
-    if (rc == PCAP_ERROR_BREAK) return std::optional<RxFrame>{};
+    if (rc == pcap::error_break) return std::optional<RxFrame>{};
     if (rc < 0) return fail(RawError::pcap_failure);
     // rc == 0: nothing buffered (non-blocking mode).
     if (MonoClock::now() >= deadline) return std::optional<RxFrame>{};
@@ -134,35 +227,50 @@ Result<void> LibpcapDevice::transmit(std::size_t len, FunctionRef<void(MutBytes)
   if (len > tx_buf_.size()) return fail(RawError::frame_too_long);
   const MutBytes buf(tx_buf_.data(), len);
   fill(buf);
-  errno = 0;
-  if (pcap_inject(p_, buf.data(), len) < 0) {
-    // libpcap keeps the system's reason in errno where there is one.
-    if (errno != 0) return fail_errno(errno);
+  if (api_->inject != nullptr) {
+    errno = 0;
+    if (api_->inject(p_, buf.data(), len) < 0) {
+      // libpcap keeps the system's reason in errno where there is one.
+      if (errno != 0) return fail_errno(errno);
+      return fail(RawError::pcap_failure);
+    }
+    return {};
+  }
+  if (api_->sendpacket(p_, reinterpret_cast<const unsigned char*>(buf.data()),
+                       static_cast<int>(len)) != 0) {
     return fail(RawError::pcap_failure);
   }
   return {};
 }
 
 std::uint64_t LibpcapDevice::drops() const noexcept {
-  pcap_stat st{};
-  if (pcap_stats(p_, &st) != 0) return 0;
+  if (api_->stats == nullptr) return 0;
+  pcap::Stats st{};
+  if (api_->stats(p_, &st) != 0) return 0;
   return std::uint64_t{st.ps_drop} + st.ps_ifdrop;
 }
 
 Result<void> LibpcapDevice::set_filter(const BpfProgram& program) {
   if (auto r = check_program(program); !r) return r;
-  auto insns = to_native<bpf_insn>(program);
-  bpf_program prog{static_cast<u_int>(insns.size()), insns.data()};
-  if (pcap_setfilter(p_, &prog) != 0) return fail(RawError::pcap_failure);
+  if (api_->setfilter == nullptr) return {};
+  // libpcap copies the program and never writes to it; its struct just has
+  // no const inside.
+  pcap::Program prog{static_cast<unsigned int>(program.size()),
+                     const_cast<BpfInsn*>(program.data())};
+  if (api_->setfilter(p_, &prog) != 0) return fail(RawError::pcap_failure);
   return {};
 }
 
 Result<void> LibpcapDevice::set_filter(const std::string& expression) {
-  bpf_program prog{};
-  if (pcap_compile(p_, &prog, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
+  if (api_->compile == nullptr || api_->freecode == nullptr || api_->setfilter == nullptr) {
+    return fail(PcapLibraryError::not_available);
+  }
+  pcap::Program prog{};
+  if (api_->compile(p_, &prog, expression.c_str(), 1, pcap::netmask_unknown) != 0) {
     return fail(RawError::pcap_failure);
-  const int rc = pcap_setfilter(p_, &prog);
-  pcap_freecode(&prog);
+  }
+  const int rc = api_->setfilter(p_, &prog);
+  api_->freecode(&prog);
   if (rc != 0) return fail(RawError::pcap_failure);
   return {};
 }

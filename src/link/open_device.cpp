@@ -1,11 +1,7 @@
 // Choosing a raw backend by name and platform.
 #include "ersatz/link/open_device.hpp"
 
-#if defined(_WIN32)
-#include "ersatz/link/npcap_device.hpp"
-#else
 #include "ersatz/link/libpcap_device.hpp"
-#endif
 #if defined(__linux__)
 #include "ersatz/link/af_packet.hpp"
 #include "ersatz/link/tap_device.hpp"
@@ -78,12 +74,8 @@ Result<std::unique_ptr<Device>> open_device(const std::string& name, DeviceOptio
 #endif
   }
   switch (backend) {
-#if defined(_WIN32)
-    // Npcap, loaded at run time, is libpcap's Windows incarnation.
-    case Backend::pcap: return upcast(NpcapDevice::open(name, options, detail));
-#else
+    // libpcap, or Npcap on Windows, loaded at run time either way.
     case Backend::pcap: return upcast(LibpcapDevice::open(name, options, detail));
-#endif
 #if defined(__linux__)
     case Backend::afpacket: return upcast(AfPacketDevice::open(name, options));
     case Backend::tap: return upcast(TapDevice::open(name, options));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ersatz::os {
@@ -81,6 +82,7 @@ std::optional<wire::Ipv4Address> pick_source(const Route& r, const Interface& ou
                                              const std::vector<Interface>& all);
 Result<RouteDecision> decide(const std::vector<Route>& routes,
                              const std::vector<Interface>& interfaces, wire::Ipv4Address dst);
+const Interface* find_named(const std::vector<Interface>& interfaces, std::string_view name);
 }  // namespace detail
 
 namespace detail {
@@ -168,6 +170,35 @@ Result<RouteDecision> decide(const std::vector<Route>& routes,
   return RouteDecision{dst, *r, *it, next_hop, *source};
 }
 
+namespace {
+
+/// ASCII only: GUIDs are.
+bool same_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return lower(x) == lower(y); });
+}
+
+}  // namespace
+
+const Interface* find_named(const std::vector<Interface>& interfaces, std::string_view name) {
+  for (const Interface& i : interfaces) {
+    const std::string_view device = i.capture_device;
+    if (i.name == name || device == name) return &i;
+    // Npcap's `\Device\NPF_{GUID}`: the GUID is compared without regard to
+    // case, as Windows compares GUIDs, and names the device alone too.
+    const auto brace = device.find('{');
+    if (brace == std::string_view::npos) continue;
+    const std::string_view guid = device.substr(brace);
+    if (same_ignoring_case(guid, name)) return &i;
+    if (name.size() == device.size() && name.substr(0, brace) == device.substr(0, brace) &&
+        same_ignoring_case(name.substr(brace), guid)) {
+      return &i;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace detail
 
 Result<RouteDecision> route_to(wire::Ipv4Address dst) {
@@ -191,6 +222,14 @@ Result<Interface> default_interface() {
                          [&](const Interface& i) { return i.index == r->out_index; });
   if (it == ifaces->end()) return fail(RouteError::no_interface);
   return *it;
+}
+
+Result<Interface> find_interface(std::string_view name) {
+  auto ifaces = list_interfaces();
+  if (!ifaces) return tl::unexpected(ifaces.error());
+  const Interface* i = detail::find_named(*ifaces, name);
+  if (i == nullptr) return fail(std::errc::no_such_device);
+  return *i;
 }
 
 }  // namespace ersatz::os

@@ -4,7 +4,8 @@
 #   ns A: a0 198.18.5.1/24 02:e5:05:00:00:01 <--veth--> ns B: b0 198.18.5.2/24 02:e5:05:00:00:02
 #   ns T: ezt0, a persistent TAP, 198.18.6.1/24 02:e5:06:00:00:01
 #
-# For AF_PACKET (TX ring, batched) and libpcap: link_probe in A sends echo
+# For AF_PACKET (TX ring, batched) and libpcap (loaded at run time: the
+# probe reports it mapped for pcap only): link_probe in A sends echo
 # requests built with the wire Reprs, and tcpdump in B must see exactly
 # them; then B pings A and the probe (with the hand-built BPF filter) must
 # print B's requests, not A's replies (outgoing frames are ignored) and not
@@ -114,6 +115,11 @@ for backend in afpacket pcap; do
   check "$backend: CapEff is 0 once the device is open" cap_zero "$tmp/$backend.tx.out"
   if [ "$backend" = afpacket ]; then
     check "afpacket: frames went through PACKET_TX_RING" grep -qx "tx ring yes" "$tmp/$backend.tx.out"
+    # libpcap is loaded at run time, by its backend only.
+    check "afpacket: libpcap is never loaded" grep -qx "libpcap not mapped" "$tmp/$backend.tx.out"
+  else
+    check "pcap: the frames went through libpcap, loaded at run time" \
+      grep -qx "libpcap mapped" "$tmp/$backend.tx.out"
   fi
 
   # Receive, through the stack filter: B's pings pass; A's replies are
@@ -137,6 +143,9 @@ for backend in afpacket pcap; do
   # ersatz prints UDP as "ip-proto-17" (it decodes ARP, IPv4 and ICMP).
   check "$backend: the BPF filter drops UDP" test "$(grep -c "ip-proto-17" "$tmp/$backend.rx.out")" -eq 0
   check "$backend: CapEff is 0 while receiving" cap_zero "$tmp/$backend.rx.out"
+  if [ "$backend" = pcap ]; then
+    check "pcap: the frames came through libpcap" grep -qx "libpcap mapped" "$tmp/$backend.rx.out"
+  fi
   ip -n "$NS_A" neigh flush all
   ip -n "$NS_B" neigh flush all
 done

@@ -10,6 +10,9 @@
 # capture with exit 0 and "N packets captured"; -c stops by itself; --json
 # is JSON Lines; the running capture has CapEff 0; without CAP_NET_RAW the
 # error is one line and exit code 2; -i alone follows the default route.
+# libpcap is loaded by the pcap backend only, and without it (hidden in a
+# private mount namespace) ersatz still runs and --backend pcap says what to
+# install.
 #
 # Nothing leaves the namespaces created here (198.18.0.0/15 only); they are
 # deleted on exit, failure included. Needs root; skips (77) otherwise.
@@ -113,6 +116,12 @@ for backend in afpacket pcap; do
       { fails=$((fails + 1)); finish td; continue; }
     check "$what: the capture runs with CapEff 0" \
       grep -q "^CapEff:[[:space:]]*0000000000000000$" "/proc/$pid_ez/status"
+    # libpcap is loaded at run time, by the pcap backend and nothing else.
+    if [ "$backend" = pcap ]; then
+      check "$what: libpcap is loaded (the pcap path runs)" grep -q "/libpcap\.so" "/proc/$pid_ez/maps"
+    else
+      check "$what: libpcap is not loaded" bash -c "! grep -q /libpcap\\.so /proc/$pid_ez/maps"
+    fi
     ping_b
     finish ez
     finish td
@@ -236,6 +245,33 @@ in_ns "$NS_A" "$ersatz" dump -i ez-none0 >/dev/null 2>"$tmp/none.err"
 check "missing interface: exit 1" test $? -eq 1
 check "missing interface: one line naming it" \
   test "$(cat "$tmp/none.err")" = "ersatz: ez-none0: No such device"
+
+# ------------------------------------------------------ without libpcap
+# libpcap hidden in a mount namespace of this run's own (/dev/null over its
+# file) stands in for a host without the package: ersatz still starts,
+# reads files and captures through AF_PACKET; --backend pcap says what to
+# install, in one line, and exits 2.
+libpcap=$(ldconfig -p | awk '/libpcap\.so\.0\.8 .*x86-64/ && !p { p = $NF } END { print p }')
+if [ -n "$libpcap" ] && command -v unshare >/dev/null; then
+  hide=(unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$libpcap")
+  "${hide[@]}" ip netns exec "$NS_A" "$ersatz" dump -i a0 --backend pcap >"$tmp/nopcap.out" 2>"$tmp/nopcap.err"
+  rc=$?
+  check "no libpcap: --backend pcap exits 2" test "$rc" -eq 2
+  check "no libpcap: one line naming the package" test "$(cat "$tmp/nopcap.err")" = \
+    "ersatz: libpcap is not installed (apt install libpcap0.8)"
+  "${hide[@]}" "$ersatz" dump -r "$tmp/live.pcap" >"$tmp/nopcap.file" 2>/dev/null
+  check "no libpcap: dump -r still works" cmp -s "$tmp/nopcap.file" "$tmp/file.ersatz"
+  flush_arp
+  timeout -s KILL 30 "${hide[@]}" ip netns exec "$NS_A" "$ersatz" dump -i a0 -c 2 >"$tmp/nopcap.live" 2>"$tmp/nopcap.live.err" &
+  w=$!
+  bg_pids+=("$w")
+  wait_for "$tmp/nopcap.live.err" "listening on" && ping_b
+  wait "$w"
+  check "no libpcap: dump -i through AF_PACKET still captures" \
+    test "$(wc -l <"$tmp/nopcap.live")" -eq 2
+else
+  echo "skip no-libpcap checks: libpcap.so.0.8 not in ld.so's cache, or no unshare"
+fi
 
 echo "link_dump: $fails failed"
 exit $((fails > 0))

@@ -13,7 +13,8 @@
 // that come back ("replies N"). A TAP needs it: once its last fd closes the
 // carrier drops, and replies the kernel has not yet sent are discarded.
 //
-// Output (stdout): "opened NAME mtu M mac X", "CapEff: HEX", then one
+// Output (stdout): "opened NAME mtu M mac X", "CapEff: HEX", "libpcap
+// mapped" or "libpcap not mapped" (from /proc/self/maps), then one
 // tcpdump-style line per received frame and "received N" / "sent N". The
 // probe prints "ready" on stderr once it listens, for scripts to wait on.
 #include <fmt/format.h>
@@ -50,6 +51,17 @@ int usage() {
       "                  info | send COUNT DST_MAC SRC_IP DST_IP | recv SECONDS [MAX]\n",
       stderr);
   return 2;
+}
+
+/// Whether libpcap is mapped into this process: it is loaded at run time,
+/// by the pcap backend only, so the lab can tell which path really ran.
+bool libpcap_mapped() {
+  std::ifstream in("/proc/self/maps");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("/libpcap.so") != std::string::npos) return true;
+  }
+  return false;
 }
 
 std::string cap_eff() {
@@ -169,6 +181,7 @@ int main(int argc, char** argv) {
     }
   }
   fmt::print("opened {} mtu {} mac {}\n{}\n", caps.name, caps.mtu, caps.mac, cap_eff());
+  fmt::print("libpcap {}\n", libpcap_mapped() ? "mapped" : "not mapped");
   std::fflush(stdout);
 
   const std::string& cmd = rest[0];

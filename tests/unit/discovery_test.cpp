@@ -4,6 +4,7 @@
 
 #include <ersatz/os/discovery.hpp>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 // The pure halves of route_to() and default_interface(), defined in
@@ -14,6 +15,7 @@ std::optional<wire::Ipv4Address> pick_source(const Route& r, const Interface& ou
                                              const std::vector<Interface>& all);
 Result<RouteDecision> decide(const std::vector<Route>& routes,
                              const std::vector<Interface>& interfaces, wire::Ipv4Address dst);
+const Interface* find_named(const std::vector<Interface>& interfaces, std::string_view name);
 }  // namespace ersatz::os::detail
 
 namespace ersatz::os {
@@ -289,6 +291,37 @@ TEST(Strings, OperStateAndRouteType) {
   EXPECT_EQ(to_string(OperState::lower_layer_down), "LOWERLAYERDOWN");
   EXPECT_EQ(to_string(OperState::up), "UP");
   EXPECT_EQ(to_string(RouteType::prohibit), "prohibit");
+}
+
+// find_interface(): a Linux link by its name; a Windows adapter by its
+// friendly name, Npcap's device name or the bare GUID, the GUID in any case.
+TEST(FindInterface, ByNameCaptureDeviceOrGuid) {
+  Interface eth = iface(2, "eth0", {});
+  Interface win = iface(7, "Ethernet", {});
+  win.capture_device = "\\Device\\NPF_{0A1B2C3D-0000-4000-8000-00000000ABCD}";
+  const std::vector<Interface> all{iface(1, "lo", {}), eth, win};
+  auto index_of = [&](std::string_view name) {
+    const Interface* i = detail::find_named(all, name);
+    return i != nullptr ? i->index : -1;
+  };
+  EXPECT_EQ(index_of("eth0"), 2);
+  EXPECT_EQ(index_of("Ethernet"), 7);
+  EXPECT_EQ(index_of("\\Device\\NPF_{0A1B2C3D-0000-4000-8000-00000000ABCD}"), 7);
+  EXPECT_EQ(index_of("\\Device\\NPF_{0a1b2c3d-0000-4000-8000-00000000abcd}"), 7);
+  EXPECT_EQ(index_of("{0a1b2c3d-0000-4000-8000-00000000ABCD}"), 7);
+  // Only GUIDs are folded (Linux's names are case-sensitive), and part of
+  // a GUID is not the GUID.
+  EXPECT_EQ(index_of("ETH0"), -1);
+  EXPECT_EQ(index_of("\\device\\npf_{0A1B2C3D-0000-4000-8000-00000000ABCD}"), -1);
+  EXPECT_EQ(index_of("0A1B2C3D-0000-4000-8000-00000000ABCD"), -1);
+  EXPECT_EQ(index_of("{0A1B2C3D-0000-4000-8000-00000000ABC}"), -1);
+  EXPECT_EQ(index_of(""), -1);
+}
+
+TEST(FindInterface, MissingIsNoSuchDevice) {
+  auto r = find_interface("ez-none-0");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), std::errc::no_such_device);
 }
 
 }  // namespace

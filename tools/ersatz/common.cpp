@@ -13,7 +13,7 @@
 #include <algorithm>
 #include <cstring>
 #include <ersatz/link/bpf.hpp>
-#include <ersatz/link/npcap.hpp>
+#include <ersatz/link/pcap_library.hpp>
 #include <ersatz/link/privileges.hpp>
 #include <memory>
 
@@ -29,8 +29,8 @@ int report_open_failure(std::string_view iface, const std::error_code& error,
     error_line(link::needs_cap_net_raw);
     return exit_usage;
   }
-  if (error == link::NpcapError::not_installed) {
-    error_line(link::npcap_not_installed);
+  if (error == link::PcapLibraryError::not_installed) {
+    error_line(link::pcap_not_installed);
     return exit_usage;
   }
   error_line(fmt::format("{}: {}", iface, detail.empty() ? error.message() : detail));

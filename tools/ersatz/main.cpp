@@ -7,9 +7,6 @@
 
 #include <fmt/format.h>
 #include <cstdio>
-#include <ersatz/link/npcap.hpp>
-#include <ersatz/link/open_device.hpp>
-#include <ersatz/link/privileges.hpp>
 #include <vector>
 
 #include "command.hpp"

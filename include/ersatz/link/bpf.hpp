@@ -69,10 +69,14 @@ constexpr BpfInsn jump(std::uint16_t code, std::uint32_t kk, std::uint8_t jt,
 BpfProgram arp_or_icmp_filter(std::optional<wire::MacAddress> my_mac = {},
                               std::uint32_t snaplen = 262144);
 
+/// DLT_EN10MB: the link type of every device ersatz opens.
+inline constexpr int dlt_en10mb = 1;
+
 /// Compiles a tcpdump filter expression ("icmp and host 198.18.0.1") for an
-/// Ethernet link with libpcap's compiler, without opening a device. `detail`
-/// receives libpcap's message when the expression does not compile
-/// (RawError::pcap_failure).
+/// Ethernet link with libpcap's compiler, without opening a device
+/// (PcapFilter in pcap_library.hpp, which loads libpcap at run time: without
+/// it PcapLibraryError::not_installed). `detail` receives libpcap's message
+/// when the expression does not compile (RawError::pcap_failure).
 Result<BpfProgram> compile_filter(const std::string& expression, std::uint32_t snaplen = 262144,
                                   std::string* detail = nullptr);
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ersatz/base/result.hpp"
@@ -105,6 +106,12 @@ Result<RouteDecision> route_to(wire::Ipv4Address dst);
 
 /// The interface the default route (0.0.0.0/0) uses.
 Result<Interface> default_interface();
+
+/// The interface `name` names: its own name or its capture device (on
+/// Windows `\Device\NPF_{GUID}`, or the bare `{GUID}`; the GUID in any
+/// case, as Windows compares GUIDs). std::errc::no_such_device when none
+/// has it.
+Result<Interface> find_interface(std::string_view name);
 
 }  // namespace ersatz::os
 

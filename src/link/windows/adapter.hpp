@@ -1,6 +1,6 @@
-// Finding a Windows network adapter by any of its names, for the Npcap
-// device and link::netif_info (the link layer's own small question; the
-// full tables are os::list_interfaces()).
+// Finding a Windows network adapter by any of its names, for the libpcap
+// device and link::netif_info: the link layer's view of os::find_interface,
+// which owns the adapter table (GetAdaptersAddresses) and Npcap's naming.
 #pragma once
 
 #include <string>

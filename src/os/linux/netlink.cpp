@@ -1,7 +1,7 @@
 // Linux discovery: interfaces and IPv4 routes through rtnetlink, read with
-// libnl-route-3 (RTM_GETLINK, RTM_GETADDR and RTM_GETROUTE dumps). Nothing
-// here needs privileges: dumps are open to any process in the namespace,
-// and so is ETHTOOL_GDRVINFO.
+// libnl-route-3 (RTM_GETLINK, RTM_GETADDR and RTM_GETROUTE dumps), which is
+// loaded at run time. Nothing here needs privileges: dumps are open to any
+// process in the namespace, and so is ETHTOOL_GDRVINFO.
 // <net/if.h> must come before <linux/if.h> (the uapi header steps aside
 // for glibc's definitions then; include/uapi/linux/libc-compat.h).
 #include <net/if.h>
@@ -31,10 +31,114 @@
 #include <system_error>
 #include <vector>
 
+#include "ersatz/base/shared_library.hpp"
 #include "ersatz/os/discovery.hpp"
 
 namespace ersatz::os {
 namespace {
+
+// --- libnl, loaded at run time -----------------------------------------------
+
+/// libnl-route-3 is loaded the first time discovery runs, not when ersatz
+/// starts: --version, dump -r and a capture on a named interface never need
+/// it, and linking it would cost every run its loading and its constructors
+/// (which register cache operations and read /etc/libnl/classid). The
+/// headers still declare every entry point, so each pointer has the
+/// function's own type. libnl-route-3 brings libnl-3, whose nl_* functions
+/// dlsym finds through it.
+#define ERSATZ_LIBNL_FUNCTIONS(X) \
+  X(nl_geterror)                  \
+  X(nl_socket_alloc)              \
+  X(nl_socket_free)               \
+  X(nl_connect)                   \
+  X(nl_cache_free)                \
+  X(nl_cache_get_first)           \
+  X(nl_cache_get_next)            \
+  X(nl_addr_get_family)           \
+  X(nl_addr_get_len)              \
+  X(nl_addr_get_binary_addr)      \
+  X(nl_addr_get_prefixlen)        \
+  X(nl_llproto2str)               \
+  X(rtnl_link_alloc_cache)        \
+  X(rtnl_addr_alloc_cache)        \
+  X(rtnl_route_alloc_cache)       \
+  X(rtnl_link_get_type)           \
+  X(rtnl_link_get_arptype)        \
+  X(rtnl_link_get_ifindex)        \
+  X(rtnl_link_get_name)           \
+  X(rtnl_link_get_addr)           \
+  X(rtnl_link_get_mtu)            \
+  X(rtnl_link_get_operstate)      \
+  X(rtnl_link_get_flags)          \
+  X(rtnl_link_get_ifalias)        \
+  X(rtnl_addr_get_family)         \
+  X(rtnl_addr_get_local)          \
+  X(rtnl_addr_get_ifindex)        \
+  X(rtnl_addr_get_prefixlen)      \
+  X(rtnl_route_get_family)        \
+  X(rtnl_route_get_table)         \
+  X(rtnl_route_get_flags)         \
+  X(rtnl_route_get_tos)           \
+  X(rtnl_route_get_dst)           \
+  X(rtnl_route_get_priority)      \
+  X(rtnl_route_get_pref_src)      \
+  X(rtnl_route_get_type)          \
+  X(rtnl_route_get_nnexthops)     \
+  X(rtnl_route_nexthop_n)         \
+  X(rtnl_route_nh_get_flags)      \
+  X(rtnl_route_nh_get_gateway)    \
+  X(rtnl_route_nh_get_via)        \
+  X(rtnl_route_nh_get_ifindex)
+
+struct Libnl {
+#define ERSATZ_LIBNL_MEMBER(f) decltype(&::f) f = nullptr;
+  ERSATZ_LIBNL_FUNCTIONS(ERSATZ_LIBNL_MEMBER)
+#undef ERSATZ_LIBNL_MEMBER
+  SharedLibrary library;
+};
+
+/// The one line `ersatz interfaces`, `route` and `ping` print without it.
+class LibnlCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "libnl"; }
+  std::string message(int /*ev*/) const override {
+    return "libnl-route-3 is not installed (apt install libnl-route-3-200)";
+  }
+};
+
+const std::error_category& libnl_category() noexcept {
+  static const LibnlCategory category;
+  return category;
+}
+
+/// libnl-route-3, loaded once per process by SONAME (the version whose
+/// headers ersatz is built with); nullptr, remembered, when it cannot be.
+const Libnl* libnl_table() {
+  static const Libnl* const loaded = []() -> const Libnl* {
+    auto lib = SharedLibrary::open("libnl-route-3.so.200");
+    if (!lib) return nullptr;
+    auto nl = std::make_unique<Libnl>();
+    bool ok = true;
+#define ERSATZ_LIBNL_BIND(f) ok = lib->bind(#f, nl->f) && ok;
+    ERSATZ_LIBNL_FUNCTIONS(ERSATZ_LIBNL_BIND)
+#undef ERSATZ_LIBNL_BIND
+    if (!ok) return nullptr;
+    nl->library = std::move(*lib);
+    // Kept for the life of the process: caches and their objects point
+    // into the library.
+    return nl.release();
+  }();
+  return loaded;
+}
+
+Result<void> load_libnl() {
+  if (libnl_table() == nullptr) return tl::unexpected(std::error_code(1, libnl_category()));
+  return {};
+}
+
+/// The table, once load_libnl() has succeeded: list_interfaces() and
+/// list_routes() load it before anything below calls through it.
+const Libnl& nl() noexcept { return *libnl_table(); }
 
 // --- libnl errors as std::error_code ---------------------------------------
 
@@ -44,7 +148,7 @@ namespace {
 class NetlinkCategory final : public std::error_category {
  public:
   const char* name() const noexcept override { return "netlink"; }
-  std::string message(int ev) const override { return nl_geterror(ev); }
+  std::string message(int ev) const override { return nl().nl_geterror(ev); }
   std::error_condition default_error_condition(int ev) const noexcept override {
     switch (ev) {
       case NLE_INTR: return std::errc::interrupted;
@@ -78,18 +182,18 @@ tl::unexpected<std::error_code> fail_nl(int err) noexcept {
 // --- RAII for libnl objects --------------------------------------------------
 
 struct SocketFree {
-  void operator()(nl_sock* s) const noexcept { nl_socket_free(s); }
+  void operator()(nl_sock* s) const noexcept { nl().nl_socket_free(s); }
 };
 struct CacheFree {
-  void operator()(nl_cache* c) const noexcept { nl_cache_free(c); }
+  void operator()(nl_cache* c) const noexcept { nl().nl_cache_free(c); }
 };
 using SocketPtr = std::unique_ptr<nl_sock, SocketFree>;
 using CachePtr = std::unique_ptr<nl_cache, CacheFree>;
 
 Result<SocketPtr> connect_route() {
-  SocketPtr sk(nl_socket_alloc());
+  SocketPtr sk(nl().nl_socket_alloc());
   if (!sk) return fail_nl(NLE_NOMEM);
-  if (const int err = nl_connect(sk.get(), NETLINK_ROUTE); err < 0) return fail_nl(err);
+  if (const int err = nl().nl_connect(sk.get(), NETLINK_ROUTE); err < 0) return fail_nl(err);
   return sk;
 }
 
@@ -115,19 +219,19 @@ Result<CachePtr> dump(Alloc&& alloc) {
 /// makes this cast libnl's own idiom.
 template <class T, class F>
 void for_each_object(nl_cache* cache, F&& f) {
-  for (nl_object* o = nl_cache_get_first(cache); o != nullptr; o = nl_cache_get_next(o)) {
+  for (nl_object* o = nl().nl_cache_get_first(cache); o != nullptr; o = nl().nl_cache_get_next(o)) {
     f(reinterpret_cast<T*>(o));
   }
 }
 
 std::optional<wire::Ipv4Address> ipv4_of(const nl_addr* a) noexcept {
-  if (a == nullptr || nl_addr_get_family(a) != AF_INET) return std::nullopt;
+  if (a == nullptr || nl().nl_addr_get_family(a) != AF_INET) return std::nullopt;
   // A default route carries no RTA_DST; libnl then hands out a zero-length
   // AF_INET address with prefix length 0, which is 0.0.0.0.
-  if (nl_addr_get_len(a) == 0) return wire::Ipv4Address();
-  if (nl_addr_get_len(a) != wire::Ipv4Address::size) return std::nullopt;
+  if (nl().nl_addr_get_len(a) == 0) return wire::Ipv4Address();
+  if (nl().nl_addr_get_len(a) != wire::Ipv4Address::size) return std::nullopt;
   std::array<std::uint8_t, 4> o{};
-  std::memcpy(o.data(), nl_addr_get_binary_addr(a), o.size());
+  std::memcpy(o.data(), nl().nl_addr_get_binary_addr(a), o.size());
   return wire::Ipv4Address(o[0], o[1], o[2], o[3]);
 }
 
@@ -151,9 +255,10 @@ OperState oper_state(std::uint8_t s) noexcept {
 /// physical NICs have none, so fall back on the ARPHRD_* link type, named
 /// as iproute2 names it ("ether", "loopback", "none", ...).
 std::string link_kind(rtnl_link* link) {
-  if (const char* kind = rtnl_link_get_type(link); kind != nullptr && *kind != '\0') return kind;
+  if (const char* kind = nl().rtnl_link_get_type(link); kind != nullptr && *kind != '\0')
+    return kind;
   std::array<char, 32> buf{};
-  nl_llproto2str(static_cast<int>(rtnl_link_get_arptype(link)), buf.data(), buf.size());
+  nl().nl_llproto2str(static_cast<int>(nl().rtnl_link_get_arptype(link)), buf.data(), buf.size());
   return buf.data();
 }
 
@@ -188,35 +293,38 @@ class DriverQuery {
 }  // namespace
 
 Result<std::vector<Interface>> list_interfaces() {
+  if (auto loaded = load_libnl(); !loaded) return tl::unexpected(loaded.error());
   auto sk = connect_route();
   if (!sk) return tl::unexpected(sk.error());
-  auto links = dump([&](nl_cache** c) { return rtnl_link_alloc_cache(sk->get(), AF_UNSPEC, c); });
+  auto links =
+      dump([&](nl_cache** c) { return nl().rtnl_link_alloc_cache(sk->get(), AF_UNSPEC, c); });
   if (!links) return tl::unexpected(links.error());
-  auto addrs = dump([&](nl_cache** c) { return rtnl_addr_alloc_cache(sk->get(), c); });
+  auto addrs = dump([&](nl_cache** c) { return nl().rtnl_addr_alloc_cache(sk->get(), c); });
   if (!addrs) return tl::unexpected(addrs.error());
 
   const DriverQuery drivers;
   std::vector<Interface> out;
   for_each_object<rtnl_link>(links->get(), [&](rtnl_link* link) {
     Interface i;
-    i.index = rtnl_link_get_ifindex(link);
-    if (const char* name = rtnl_link_get_name(link)) i.name = name;
+    i.index = nl().rtnl_link_get_ifindex(link);
+    if (const char* name = nl().rtnl_link_get_name(link)) i.name = name;
     i.kind = link_kind(link);
     // Only Ethernet-like links have a 6-byte hardware address; tunnels
     // (ARPHRD_NONE, ipip's 4 bytes) keep the zero MAC.
-    if (const nl_addr* mac = rtnl_link_get_addr(link);
-        mac != nullptr && nl_addr_get_len(mac) == wire::MacAddress::size) {
-      i.mac = wire::MacAddress::from_bytes(ConstBytes(
-          static_cast<const std::byte*>(nl_addr_get_binary_addr(mac)), wire::MacAddress::size));
+    if (const nl_addr* mac = nl().rtnl_link_get_addr(link);
+        mac != nullptr && nl().nl_addr_get_len(mac) == wire::MacAddress::size) {
+      i.mac = wire::MacAddress::from_bytes(
+          ConstBytes(static_cast<const std::byte*>(nl().nl_addr_get_binary_addr(mac)),
+                     wire::MacAddress::size));
     }
-    i.mtu = rtnl_link_get_mtu(link);
-    i.oper_state = oper_state(rtnl_link_get_operstate(link));
-    i.flags = rtnl_link_get_flags(link);
+    i.mtu = nl().rtnl_link_get_mtu(link);
+    i.oper_state = oper_state(nl().rtnl_link_get_operstate(link));
+    i.flags = nl().rtnl_link_get_flags(link);
     i.admin_up = (i.flags & IFF_UP) != 0;
     i.loopback = (i.flags & IFF_LOOPBACK) != 0;
     // The alias is what an administrator chose to call the link (ip link
     // set NAME alias TEXT); it wins over the driver's name.
-    if (const char* alias = rtnl_link_get_ifalias(link); alias != nullptr && *alias != '\0') {
+    if (const char* alias = nl().rtnl_link_get_ifalias(link); alias != nullptr && *alias != '\0') {
       i.description = alias;
     } else {
       i.description = drivers.driver(i.name);
@@ -235,16 +343,16 @@ Result<std::vector<Interface>> list_interfaces() {
   // order, primaries (by scope) before secondaries, which source selection
   // relies on (net/ipv4/devinet.c, __inet_insert_ifa()).
   for_each_object<rtnl_addr>(addrs->get(), [&](rtnl_addr* a) {
-    if (rtnl_addr_get_family(a) != AF_INET) return;
+    if (nl().rtnl_addr_get_family(a) != AF_INET) return;
     // IFA_LOCAL is this host's address; IFA_ADDRESS is the peer's on a
     // point-to-point link.
-    const auto local = ipv4_of(rtnl_addr_get_local(a));
+    const auto local = ipv4_of(nl().rtnl_addr_get_local(a));
     if (!local) return;
-    const int index = rtnl_addr_get_ifindex(a);
+    const int index = nl().rtnl_addr_get_ifindex(a);
     auto it = std::lower_bound(out.begin(), out.end(), index,
                                [](const Interface& i, int v) { return i.index < v; });
     if (it == out.end() || it->index != index) return;  // the link came after the link dump
-    it->ipv4.push_back(InterfaceAddress{*local, rtnl_addr_get_prefixlen(a)});
+    it->ipv4.push_back(InterfaceAddress{*local, nl().rtnl_addr_get_prefixlen(a)});
   });
   return out;
 }
@@ -266,33 +374,34 @@ RouteType route_type(std::uint8_t t) noexcept {
 }  // namespace
 
 Result<std::vector<Route>> list_routes() {
+  if (auto loaded = load_libnl(); !loaded) return tl::unexpected(loaded.error());
   auto sk = connect_route();
   if (!sk) return tl::unexpected(sk.error());
   auto routes =
-      dump([&](nl_cache** c) { return rtnl_route_alloc_cache(sk->get(), AF_INET, 0, c); });
+      dump([&](nl_cache** c) { return nl().rtnl_route_alloc_cache(sk->get(), AF_INET, 0, c); });
   if (!routes) return tl::unexpected(routes.error());
 
   std::vector<Route> out;
   for_each_object<rtnl_route>(routes->get(), [&](rtnl_route* nr) {
-    if (rtnl_route_get_family(nr) != AF_INET) return;
-    if (rtnl_route_get_table(nr) != RT_TABLE_MAIN) return;
+    if (nl().rtnl_route_get_family(nr) != AF_INET) return;
+    if (nl().rtnl_route_get_table(nr) != RT_TABLE_MAIN) return;
     // Cached clones are not routes of the table (and IPv4 has dumped none
     // since the route cache went away in 3.6).
-    if ((rtnl_route_get_flags(nr) & RTM_F_CLONED) != 0) return;
+    if ((nl().rtnl_route_get_flags(nr) & RTM_F_CLONED) != 0) return;
     // fib_table_lookup() skips an alias with a TOS other than the flow's;
     // ersatz sends with TOS 0, so TOS-specific routes never match it.
-    if (rtnl_route_get_tos(nr) != 0) return;
-    const auto dst = ipv4_of(rtnl_route_get_dst(nr));
+    if (nl().rtnl_route_get_tos(nr) != 0) return;
+    const auto dst = ipv4_of(nl().rtnl_route_get_dst(nr));
     if (!dst) return;
 
     Route r;
     r.destination = *dst;
-    r.prefix_len = static_cast<int>(nl_addr_get_prefixlen(rtnl_route_get_dst(nr)));
-    r.metric = rtnl_route_get_priority(nr);
-    r.preferred_source = ipv4_of(rtnl_route_get_pref_src(nr));
-    r.type = route_type(rtnl_route_get_type(nr));
+    r.prefix_len = static_cast<int>(nl().nl_addr_get_prefixlen(nl().rtnl_route_get_dst(nr)));
+    r.metric = nl().rtnl_route_get_priority(nr);
+    r.preferred_source = ipv4_of(nl().rtnl_route_get_pref_src(nr));
+    r.type = route_type(nl().rtnl_route_get_type(nr));
 
-    const int n = rtnl_route_get_nnexthops(nr);
+    const int n = nl().rtnl_route_get_nnexthops(nr);
     if (n == 0) {
       // unreachable, prohibit, blackhole: no device, no gateway.
       out.push_back(r);
@@ -303,16 +412,16 @@ Result<std::vector<Route>> list_routes() {
     // cannot express, so take the first live one. Dead ones (RTNH_F_DEAD:
     // their device went down) are skipped by fib_table_lookup() too.
     for (int k = 0; k < n; ++k) {
-      rtnl_nexthop* nh = rtnl_route_nexthop_n(nr, k);
-      if (nh == nullptr || (rtnl_route_nh_get_flags(nh) & RTNH_F_DEAD) != 0) continue;
-      const nl_addr* gw = rtnl_route_nh_get_gateway(nh);
-      if (gw == nullptr) gw = rtnl_route_nh_get_via(nh);  // RTA_VIA, same family
+      rtnl_nexthop* nh = nl().rtnl_route_nexthop_n(nr, k);
+      if (nh == nullptr || (nl().rtnl_route_nh_get_flags(nh) & RTNH_F_DEAD) != 0) continue;
+      const nl_addr* gw = nl().rtnl_route_nh_get_gateway(nh);
+      if (gw == nullptr) gw = nl().rtnl_route_nh_get_via(nh);  // RTA_VIA, same family
       if (gw != nullptr) {
         // An IPv6 next hop for IPv4 (RFC 5549, RTA_VIA) has no Ipv4Address.
         r.gateway = ipv4_of(gw);
         if (!r.gateway) continue;
       }
-      r.out_index = rtnl_route_nh_get_ifindex(nh);
+      r.out_index = nl().rtnl_route_nh_get_ifindex(nh);
       out.push_back(r);
       return;
     }

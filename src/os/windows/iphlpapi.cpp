@@ -23,8 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/wide.hpp"
 #include "ersatz/os/win32_error.hpp"
-#include "wide.hpp"
 #include "windows_discovery.hpp"
 
 namespace ersatz::os::windows {

@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <string>
 
-#include "wide.hpp"
+#include "base/wide.hpp"
 
 namespace ersatz::os {
 namespace {
@@ -27,7 +27,7 @@ std::string system_message(DWORD code, HMODULE module = nullptr) {
   const DWORD n =
       FormatMessageW(flags, module, code, 0, reinterpret_cast<wchar_t*>(&text), 0, nullptr);
   std::string out;
-  if (n != 0 && text != nullptr) out = windows::narrow(std::wstring_view(text, n));
+  if (n != 0 && text != nullptr) out = narrow(std::wstring_view(text, n));
   if (text != nullptr) LocalFree(text);
   while (!out.empty() &&
          (out.back() == '\n' || out.back() == '\r' || out.back() == ' ' || out.back() == '.')) {

@@ -1,4 +1,5 @@
 // UTF-16 (Windows' wide strings) to and from UTF-8 (everything in ersatz).
+// Windows only; included by path from src/ ("base/wide.hpp").
 #pragma once
 
 #include <windows.h>
@@ -6,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace ersatz::os::windows {
+namespace ersatz {
 
 inline std::string narrow(std::wstring_view w) {
   if (w.empty()) return {};
@@ -32,4 +33,4 @@ inline std::wstring widen(std::string_view s) {
   return out;
 }
 
-}  // namespace ersatz::os::windows
+}  // namespace ersatz
