@@ -37,6 +37,7 @@ enum class RawError : std::uint8_t {
   frame_too_long,       ///< a frame to send is longer than the device allows
   frame_too_short,      ///< a frame to send is shorter than an Ethernet header
   filter_too_long,      ///< a BPF program beyond BPF_MAXINSNS instructions
+  bad_control,          ///< the kernel handed over a malformed control message (cmsg)
 };
 
 const std::error_category& raw_category() noexcept;
