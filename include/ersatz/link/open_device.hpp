@@ -60,10 +60,11 @@ enum class Backend : std::uint8_t {
 Result<Backend> parse_backend(std::string_view name) noexcept;
 std::string_view to_string(Backend b) noexcept;
 
-/// How AF_PACKET sends.
+/// How AF_PACKET sends (af_packet.hpp).
 enum class TxMode : std::uint8_t {
-  ring,  ///< PACKET_TX_RING, falling back to send() when the kernel refuses it
-  send,  ///< one send() per frame
+  ring,      ///< PACKET_TX_RING, falling back to send() when the kernel refuses it
+  send,      ///< one send() per frame
+  sendmmsg,  ///< frames queued in a buffer, one sendmmsg() per batch
 };
 
 /// How AF_PACKET receives (af_packet.hpp).
