@@ -101,11 +101,17 @@ struct DeviceOptions {
   /// Blocks suit a capture; frames suit a loop that waits for each answer
   /// (the ring then holds rx_block_size * rx_blocks bytes of fixed slots).
   RxRing rx_ring = RxRing::blocks;
+  /// How frames leave (af_packet.hpp). For bursts: ring, with tx_batch and
+  /// tx_frames at least the burst, and flush() at its end; for a lone
+  /// frame that waits for its answer: send.
   TxMode tx_mode = TxMode::ring;
+  /// Slots of the TX ring, or of the sendmmsg() buffer (each holds the
+  /// longest frame).
   std::size_t tx_frames = 256;
-  /// Frames queued in the TX ring before the kernel is asked to send them.
-  /// 1 sends every frame at once; more batches system calls (call flush()
-  /// when done). Queued frames are also sent before receive() waits.
+  /// Frames queued (TX ring, sendmmsg buffer) before the kernel is asked to
+  /// send them. 1 sends every frame at once; more batches system calls
+  /// (call flush() at the end of a burst). Queued frames are also sent
+  /// before receive() waits.
   std::size_t tx_batch = 1;
   /// PACKET_QDISC_BYPASS: frames go straight to the driver, skipping the
   /// qdisc layer (and packet sockets watching this host's output).
@@ -113,6 +119,8 @@ struct DeviceOptions {
   /// Ask the kernel for the departure time of every frame sent
   /// (SO_TIMESTAMPING, TX software stamps; Device::tx_timestamps). Where
   /// the kernel or backend cannot, Capabilities::tx_timestamps stays false.
+  /// Costs a report per frame, made by the kernel and read back in
+  /// batches: 0.4-1.5 µs of CPU per frame on the lab's veth.
   bool tx_timestamps = false;
 
   // ---- TAP

@@ -567,7 +567,13 @@ Result<void> AfPacketDevice::send_queued(bool wait) {
   // Frames left behind by a full send buffer: wait for room this time.
   settle_tx_queue();
   if (tx_queued_ == 0) return {};
-  return kick(true);
+  if (auto r = kick(true); !r) return r;
+  // Still there: the driver refused a frame (NET_XMIT_DROP, e.g. a veth
+  // whose peer is down when the qdisc is bypassed), and tpacket_snd put it
+  // back to SEND_REQUEST. It stays queued for the next kick; say so.
+  settle_tx_queue();
+  if (tx_queued_ > 0) return fail_errno(ENOBUFS);
+  return {};
 }
 
 Result<void> AfPacketDevice::flush() { return send_queued(true); }
