@@ -204,6 +204,17 @@ for variant in send ring sendmmsg ring+bypass sendmmsg+bypass; do
     test "$peer" -eq 600 -a "$uniq" -eq 600
 done
 
+# A pending stamp makes the socket poll POLLERR whatever was asked for:
+# receive() must collect the stamps and sleep, not spin, and tx_timestamps()
+# must still report them afterwards.
+timeout 30 ip netns exec "$NS_A" "$probe" --backend afpacket --iface a0 --tx-mode ring --batch 64 \
+  --tstamp idle 20 1 02:e5:05:00:00:02 >"$tmp/idle" 2>&1
+idle_cpu=$(sed -n 's/^idle_cpu_ms \([0-9]*\).*/\1/p' "$tmp/idle")
+check "receive() sleeps while stamps are pending (${idle_cpu:-?} ms of CPU in a 1 s wait)" \
+  test "${idle_cpu:-1000}" -lt 200
+check "the stamps receive() collected are reported by tx_timestamps() (20)" \
+  grep -qx "stamps 20" "$tmp/idle"
+
 # The checks above can fail: a probe without --tstamp reports no stamps,
 # and its frames still all arrive.
 start_tcpdump "$NS_B" b0 "$tmp/nostamp.tcpdump" -tt --time-stamp-precision=nano icmp &&

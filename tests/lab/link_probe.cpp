@@ -5,6 +5,7 @@
 //   link_probe [common] info
 //   link_probe [common] send COUNT DST_MAC SRC_IP DST_IP
 //   link_probe [common] burst ROUNDS SIZE DST_MAC SRC_IP DST_IP
+//   link_probe [common] idle COUNT SECONDS DST_MAC
 //   link_probe [common] recv SECONDS [MAX_FRAMES]
 //
 // common: --backend afpacket|pcap|tap  --iface NAME  [--filter]  [--batch N]
@@ -21,6 +22,13 @@
 // is then the whole burst); then "tx_count N", "stamps_lost N" and
 // "tx mode M".
 //
+// idle sends COUNT frames of the local experimental ethertype 0x88b5 (the
+// peer drops them), then calls receive() until SECONDS have passed, and
+// prints "idle_cpu_ms C received R" (C: this process's CPU time during
+// that wait), then "stamps S" from one tx_timestamps() call. With TX
+// stamps pending the socket polls POLLERR; a receive() that did not drain
+// them would spin for the whole wait instead of sleeping.
+//
 // --linger keeps the device open after a send, counting the echo replies
 // that come back ("replies N"). A TAP needs it: once its last fd closes the
 // carrier drops, and replies the kernel has not yet sent are discarded.
@@ -29,6 +37,7 @@
 // tcpdump-style line per received frame and "received N" / "sent N". The
 // probe prints "ready" on stderr once it listens, for scripts to wait on.
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -61,7 +70,8 @@ int usage() {
       "usage: link_probe --backend B --iface IF [--filter] [--batch N] [--outgoing]\n"
       "                  [--linger SECONDS] [--tx-mode ring|send|sendmmsg] [--tstamp] [--bypass]\n"
       "                  info | send COUNT DST_MAC SRC_IP DST_IP | recv SECONDS [MAX]\n"
-      "                  | burst ROUNDS SIZE DST_MAC SRC_IP DST_IP\n",
+      "                  | burst ROUNDS SIZE DST_MAC SRC_IP DST_IP\n"
+      "                  | idle COUNT SECONDS DST_MAC\n",
       stderr);
   return 2;
 }
@@ -73,6 +83,14 @@ std::string cap_eff() {
     if (line.rfind("CapEff:", 0) == 0) return line;
   }
   return "CapEff: ?";
+}
+
+/// This process's CPU time (user + system), in milliseconds.
+double cpu_ms() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
 volatile std::sig_atomic_t stop = 0;
@@ -295,6 +313,48 @@ int main(int argc, char** argv) {
                                                                : "sendmmsg";
       fmt::print("tx mode {}\n", mode);
     }
+    return 0;
+  }
+  if (cmd == "idle" && rest.size() == 4) {
+    const unsigned long count = std::strtoul(rest[1].c_str(), nullptr, 10);
+    const double seconds = std::strtod(rest[2].c_str(), nullptr);
+    const auto dst_mac = wire::MacAddress::parse(rest[3]);
+    if (!dst_mac) return usage();
+    for (unsigned long i = 0; i < count; ++i) {
+      auto t = d.transmit(60, [&](MutBytes f) {
+        dst_mac->write(f.subspan(0, 6));
+        caps.mac.write(f.subspan(6, 6));
+        store_be16(f, 12, 0x88b5);
+        std::memset(f.data() + 14, 0, f.size() - 14);
+      });
+      if (!t) {
+        fmt::print(stderr, "link_probe: send: {}\n", t.error().message());
+        return 1;
+      }
+    }
+    if (auto t = d.flush(); !t) {
+      fmt::print(stderr, "link_probe: flush: {}\n", t.error().message());
+      return 1;
+    }
+    const auto end = MonoClock::now() + std::chrono::duration_cast<MonoClock::duration>(
+                                            std::chrono::duration<double>(seconds));
+    const double cpu0 = cpu_ms();
+    unsigned long received = 0;
+    while (MonoClock::now() < end) {
+      auto r = d.receive(end);
+      if (!r) {
+        fmt::print(stderr, "link_probe: receive: {}\n", r.error().message());
+        return 1;
+      }
+      if (*r) ++received;
+    }
+    fmt::print("idle_cpu_ms {:.0f} received {}\n", cpu_ms() - cpu0, received);
+    unsigned long stamps = 0;
+    if (auto t = d.tx_timestamps([&](std::uint64_t, Timestamp) { ++stamps; }); !t) {
+      fmt::print(stderr, "link_probe: tx_timestamps: {}\n", t.error().message());
+      return 1;
+    }
+    fmt::print("stamps {}\n", stamps);
     return 0;
   }
   if (cmd == "recv" && (rest.size() == 2 || rest.size() == 3)) {
