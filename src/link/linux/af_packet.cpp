@@ -626,10 +626,10 @@ Result<void> AfPacketDevice::send_batch() {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EINVAL && tx_stamps_ && stamp_ids_ && !ids_confirmed_) {
-      // A kernel before 6.13 (see kick()): the queued frames go without
-      // keys, numbered by the kernel's counter from here.
+      // A kernel before 6.13 (see kick()): every slot's message goes
+      // without keys from here, numbered by the kernel's counter.
       stamp_ids_ = false;
-      for (std::size_t i = done; i < batch_nr_; ++i) {
+      for (std::size_t i = 0; i < batch_nr_; ++i) {
         batch_msgs_[i].msg_hdr.msg_control = nullptr;
         batch_msgs_[i].msg_hdr.msg_controllen = 0;
       }
