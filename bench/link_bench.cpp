@@ -3,6 +3,8 @@
 //
 //   link_bench tx PATH IFACE DST_MAC COUNT [SIZE]
 //   link_bench rx PATH IFACE COUNT
+//   link_bench burst MODE IFACE DST_MAC COUNT BURST [bypass] [tstamp]
+//   link_bench rtt IFACE DST_MAC SRC_IP DST_IP COUNT INTERVAL_MS
 //
 // PATH: ring   AF_PACKET, TPACKET_V3 RX ring / PACKET_TX_RING, 64 frames
 //              per send() (ersatz::link::AfPacketDevice)
@@ -16,6 +18,21 @@
 // frames until COUNT arrived or none came for 500 ms, and prints "rx PATH
 // frames N seconds S fps F drops D cpu_ns C", timed from the first frame to
 // the last; C is the receiver's own CPU time (user + system) per frame.
+//
+// burst: COUNT 60-byte frames through AfPacketDevice with tx_mode MODE
+// (ring, sendmmsg or send), as bursts of BURST frames, each ended by one
+// flush() and nothing else (tx_batch unlimited, the ring or buffer holds a
+// burst); with "bypass", PACKET_QDISC_BYPASS; with "tstamp", kernel TX
+// stamps, collected by tx_timestamps() after every flush. Prints "burst
+// MODE bypass B size S frames N seconds T fps F cpu_ns C stamps K".
+//
+// rtt: COUNT ICMP echo requests (56 bytes of data, as iputils) to DST_IP,
+// one every INTERVAL_MS, through AfPacketDevice as ersatz ping opens it
+// (TPACKET_V2 slots, send()) with TX stamps; each reply is awaited. Per
+// probe two round-trip times, both ending at the kernel's RX stamp of the
+// reply: from the wall clock read just before transmit() ("user", what
+// ping measures today) and from the kernel's TX stamp ("kernel"). Prints
+// "rtt probes N replies R user_median_us U kernel_median_us K".
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -24,15 +41,21 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "ersatz/decode/dissect.hpp"
 #include "ersatz/link/af_packet.hpp"
 #include "ersatz/link/libpcap_device.hpp"
 #include "ersatz/link/open_device.hpp"
+#include "ersatz/wire/ethernet.hpp"
+#include "ersatz/wire/icmpv4.hpp"
+#include "ersatz/wire/ipv4.hpp"
 
 using namespace ersatz;
 using Clock = std::chrono::steady_clock;
@@ -44,7 +67,9 @@ constexpr std::uint16_t bench_type = 0x88b5;
 int usage() {
   std::fputs(
       "usage: link_bench tx ring|pcap|plain IFACE DST_MAC COUNT [SIZE]\n"
-      "       link_bench rx ring|pcap|plain IFACE COUNT\n",
+      "       link_bench rx ring|pcap|plain IFACE COUNT\n"
+      "       link_bench burst ring|sendmmsg|send IFACE DST_MAC COUNT BURST [bypass] [tstamp]\n"
+      "       link_bench rtt IFACE DST_MAC SRC_IP DST_IP COUNT INTERVAL_MS\n",
       stderr);
   return 2;
 }
@@ -212,11 +237,195 @@ int run_rx(const std::string& path, const std::string& iface, std::uint32_t coun
   return 0;
 }
 
+int run_burst(const std::string& mode, const std::string& iface, wire::MacAddress dst,
+              std::uint64_t count, std::size_t burst, bool bypass, bool tstamp) {
+  link::DeviceOptions o;
+  o.backend = link::Backend::afpacket;
+  o.tx_mode = mode == "ring"       ? link::TxMode::ring
+              : mode == "sendmmsg" ? link::TxMode::sendmmsg
+                                   : link::TxMode::send;
+  o.tx_batch = SIZE_MAX;  // only flush() sends
+  o.tx_frames = std::max<std::size_t>(256, burst);
+  o.qdisc_bypass = bypass;
+  o.tx_timestamps = tstamp;
+  o.rx_blocks = 2;
+  o.rx_block_size = 1 << 16;
+  auto dev = link::AfPacketDevice::open(iface, o);
+  if (!dev) {
+    fmt::print(stderr, "link_bench: {}: {}\n", iface, dev.error().message());
+    return 1;
+  }
+  link::AfPacketDevice& d = **dev;
+  if (d.tx_mode() != o.tx_mode || (tstamp && !d.capabilities().tx_timestamps)) {
+    fmt::print(stderr, "link_bench: {}: mode or stamps not available\n", iface);
+    return 1;
+  }
+  const auto src = d.capabilities().mac;
+  // The driver may refuse frames (a veth whose far end is down answers
+  // NET_XMIT_DROP when the qdisc is bypassed: ENOBUFS): that is a finding,
+  // printed as such, not a figure.
+  const auto refused = [&](const char* what, std::error_code ec) {
+    fmt::print("burst {} bypass {} size {} refused {}: {}\n", mode, bypass ? 1 : 0, burst, what,
+               ec.message());
+    return ec == std::errc::no_buffer_space ? 3 : 1;
+  };
+  std::uint64_t stamps = 0;
+  const double cpu0 = cpu_seconds();
+  const auto t0 = Clock::now();
+  std::uint32_t seq = 0;
+  for (std::uint64_t sent = 0; sent < count;) {
+    const std::uint64_t n = std::min<std::uint64_t>(burst, count - sent);
+    for (std::uint64_t i = 0; i < n; ++i, ++seq) {
+      auto r = d.transmit(60, [&](MutBytes f) { fill_frame(f, dst, src, seq); });
+      if (!r) return refused("transmit", r.error());
+    }
+    if (auto r = d.flush(); !r) return refused("flush", r.error());
+    if (tstamp) {
+      auto r = d.tx_timestamps([&](std::uint64_t, Timestamp) { ++stamps; });
+      if (!r) {
+        fmt::print(stderr, "link_bench: tx_timestamps: {}\n", r.error().message());
+        return 1;
+      }
+    }
+    sent += n;
+  }
+  const double s = seconds(Clock::now() - t0);
+  const double cpu = cpu_seconds() - cpu0;
+  fmt::print(
+      "burst {} bypass {} size {} frames {} seconds {:.3f} fps {:.0f} cpu_ns {:.0f} stamps {}\n",
+      mode, bypass ? 1 : 0, burst, count, s, static_cast<double>(count) / s,
+      cpu * 1e9 / static_cast<double>(count), stamps);
+  return 0;
+}
+
+/// An Ethernet + IPv4 + ICMP echo request with iputils' 56 data bytes.
+std::vector<std::byte> echo_request(wire::MacAddress src_mac, wire::MacAddress dst_mac,
+                                    wire::Ipv4Address src, wire::Ipv4Address dst,
+                                    std::uint16_t ident, std::uint16_t seq) {
+  std::vector<std::byte> payload(56);
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::byte>(i);
+  const auto icmp = wire::icmpv4::Repr::echo_request(ident, seq, {payload.data(), payload.size()});
+  wire::ipv4::Repr ip;
+  ip.src = src;
+  ip.dst = dst;
+  ip.protocol = wire::ipv4::Protocol::icmp;
+  ip.ident = seq;
+  ip.payload_len = icmp.buffer_len();
+  wire::ethernet::Repr eth;
+  eth.src = src_mac;
+  eth.dst = dst_mac;
+  eth.ethertype = wire::EtherType::ipv4;
+  std::vector<std::byte> f(eth.buffer_len(ip.buffer_len()));
+  const MutBytes all(f.data(), f.size());
+  eth.emit(all, ip.buffer_len());
+  const MutBytes l3 = all.subspan(eth.header_len(), ip.buffer_len());
+  ip.emit(l3);
+  icmp.emit(l3.subspan(ip.header_len()));
+  return f;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+int run_rtt(const std::string& iface, wire::MacAddress dst_mac, wire::Ipv4Address src,
+            wire::Ipv4Address dst, unsigned count, unsigned interval_ms) {
+  link::DeviceOptions o;
+  o.backend = link::Backend::afpacket;
+  o.rx_ring = link::RxRing::frames;
+  o.tx_mode = link::TxMode::send;
+  o.tx_timestamps = true;
+  auto dev = link::AfPacketDevice::open(iface, o);
+  if (!dev) {
+    fmt::print(stderr, "link_bench: {}: {}\n", iface, dev.error().message());
+    return 1;
+  }
+  link::AfPacketDevice& d = **dev;
+  if (!d.capabilities().tx_timestamps) {
+    fmt::print(stderr, "link_bench: {}: no TX stamps\n", iface);
+    return 1;
+  }
+  const auto ident = static_cast<std::uint16_t>(::getpid());
+  std::vector<double> user_us;
+  std::vector<double> kernel_us;
+  std::vector<Timestamp> tx_stamp;  // by frame number
+  for (unsigned i = 0; i < count; ++i) {
+    const auto seq = static_cast<std::uint16_t>(i + 1);
+    const auto f = echo_request(d.capabilities().mac, dst_mac, src, dst, ident, seq);
+    const std::uint64_t frame = d.tx_count();
+    const Timestamp before = wall_now();
+    if (auto r = link::transmit_copy(d, {f.data(), f.size()}); !r) {
+      fmt::print(stderr, "link_bench: send: {}\n", r.error().message());
+      return 1;
+    }
+    const auto deadline = MonoClock::now() + std::chrono::seconds(1);
+    for (;;) {
+      auto r = d.receive(deadline);
+      if (!r) {
+        fmt::print(stderr, "link_bench: receive: {}\n", r.error().message());
+        return 1;
+      }
+      if (!*r) break;
+      const auto dis = decode::dissect((*r)->data, (*r)->wire_len);
+      if (!dis.ip || dis.ip->header.dst() != src || !dis.ip->icmp) continue;
+      const auto& icmp = dis.ip->icmp->packet;
+      if (icmp.type() != wire::icmpv4::Type::echo_reply) continue;
+      const auto rest = icmp.rest();
+      if ((rest >> 16) != ident || (rest & 0xffffU) != seq) continue;
+      const Timestamp rx = (*r)->ts;
+      // The reply is in: the stamp of the request came before it.
+      std::optional<Timestamp> sent;
+      (void)d.tx_timestamps([&](std::uint64_t n, Timestamp ts) {
+        if (n == frame) sent = ts;
+      });
+      user_us.push_back(static_cast<double>(rx.ns() - before.ns()) / 1e3);
+      if (sent) kernel_us.push_back(static_cast<double>(rx.ns() - sent->ns()) / 1e3);
+      break;
+    }
+    ::usleep(interval_ms * 1000);
+  }
+  fmt::print("rtt probes {} replies {} stamped {} user_median_us {:.1f} kernel_median_us {:.1f}\n",
+             count, user_us.size(), kernel_us.size(), median(user_us), median(kernel_us));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 5) return usage();
   const std::string mode = argv[1];
+  if (mode == "burst" && argc >= 7) {
+    const std::string m = argv[2];
+    const auto dst = wire::MacAddress::parse(argv[4]);
+    if (!dst || (m != "ring" && m != "sendmmsg" && m != "send")) return usage();
+    bool bypass = false;
+    bool tstamp = false;
+    for (int i = 7; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "bypass") {
+        bypass = true;
+      } else if (a == "tstamp") {
+        tstamp = true;
+      } else {
+        return usage();
+      }
+    }
+    const std::size_t burst = std::strtoul(argv[6], nullptr, 10);
+    if (burst == 0) return usage();
+    return run_burst(m, argv[3], *dst, std::strtoull(argv[5], nullptr, 10), burst, bypass, tstamp);
+  }
+  if (mode == "rtt" && argc == 8) {
+    const auto mac = wire::MacAddress::parse(argv[3]);
+    const auto src = wire::Ipv4Address::parse(argv[4]);
+    const auto dst = wire::Ipv4Address::parse(argv[5]);
+    if (!mac || !src || !dst) return usage();
+    return run_rtt(argv[2], *mac, *src, *dst,
+                   static_cast<unsigned>(std::strtoul(argv[6], nullptr, 10)),
+                   static_cast<unsigned>(std::strtoul(argv[7], nullptr, 10)));
+  }
   const std::string path = argv[2];
   const std::string iface = argv[3];
   if (path != "ring" && path != "pcap" && path != "plain") return usage();

@@ -16,7 +16,8 @@ set(ERSATZ_FUZZ_REPLAYS
   fuzz_icmpv4
   fuzz_decode
   fuzz_pcap
-  fuzz_tpacket)
+  fuzz_tpacket
+  fuzz_txstamp)
 
 # A target added to fuzz/ but not here would go unreplayed.
 file(GLOB _ersatz_fuzz_sources RELATIVE ${ERSATZ_FUZZ_DIR} ${ERSATZ_FUZZ_DIR}/fuzz_*.cpp)

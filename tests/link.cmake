@@ -1,11 +1,14 @@
 # Raw link-layer devices. Unit tests need no privileges: the TPACKET_V3
-# walker on hostile synthetic blocks, the hand-built BPF filter against
-# libpcap's compiler, and the run-time libpcap loader. They link libpcap
-# (ersatz_pcap) to run programs in its interpreter; the library does not. The lab scripts (root only; they skip otherwise) send
+# walker on hostile synthetic blocks, the transmit-timestamp control parser
+# on hostile control bytes, the hand-built BPF filter against libpcap's
+# compiler, and the run-time libpcap loader. They link libpcap
+# (ersatz_pcap) to run programs in its interpreter; the library does not.
+# The lab scripts (root only; they skip otherwise) send
 # and receive across veth pairs and a TAP inside throwaway namespaces.
 add_executable(link_raw_tests unit/link_bpf_test.cpp unit/pcap_library_test.cpp)
 if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
-  target_sources(link_raw_tests PRIVATE unit/af_packet_ring_test.cpp unit/privileges_test.cpp)
+  target_sources(link_raw_tests PRIVATE unit/af_packet_ring_test.cpp unit/privileges_test.cpp
+                                        unit/tx_timestamp_test.cpp)
 endif()
 target_link_libraries(link_raw_tests PRIVATE ersatz::ersatz ersatz_pcap GTest::gtest_main
                                              ersatz_flags)

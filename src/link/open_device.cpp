@@ -23,6 +23,7 @@ class RawCategory final : public std::error_category {
       case RawError::frame_too_long: return "frame longer than the device allows";
       case RawError::frame_too_short: return "frame shorter than an Ethernet header";
       case RawError::filter_too_long: return "BPF program longer than 4096 instructions";
+      case RawError::bad_control: return "malformed control message from the kernel";
     }
     return "unknown raw device error";
   }

@@ -9,10 +9,11 @@
 # requests built with the wire Reprs, and tcpdump in B must see exactly
 # them; then B pings A and the probe (with the hand-built BPF filter) must
 # print B's requests, not A's replies (outgoing frames are ignored) and not
-# a UDP datagram (the filter drops it). For TAP: the probe attaches to ezt0
-# and sends into the kernel (tcpdump on ezt0 sees the frames, the kernel
-# answers them), receives the kernel's pings, and creates a TAP of its own
-# that vanishes when it exits. Every probe reports CapEff 0 once its device
+# a UDP datagram (the filter drops it). AF_PACKET's kernel transmit stamps
+# and batched sends are checked in every TX mode (see that section). For
+# TAP: the probe attaches to ezt0 and sends into the kernel (tcpdump on
+# ezt0 sees the frames, the kernel answers them), receives the kernel's
+# pings, and creates a TAP of its own that vanishes when it exits. Every probe reports CapEff 0 once its device
 # is open.
 #
 # Nothing leaves the namespaces created here (198.18.0.0/15 only); they are
@@ -149,6 +150,89 @@ for backend in afpacket pcap; do
   ip -n "$NS_A" neigh flush all
   ip -n "$NS_B" neigh flush all
 done
+
+# ------------------------------------------- TX timestamps and batched sends
+# In every AF_PACKET transmit mode (and with PACKET_QDISC_BYPASS for the
+# batching ones), the probe sends two bursts of 300 echo requests, each
+# ended by one flush(), and collects the kernel's transmit stamps; tcpdump
+# in B records when each request arrived (nanoseconds, the same
+# CLOCK_REALTIME). 300 is more than the 255 stamps a default socket
+# receive buffer queues. Checked, per mode:
+#   (a) exactly one stamp per frame, frame numbers 0..599 in order;
+#   (b) each stamp lies between the probe's clock reading just before the
+#       system call that sent the frame and B's capture of that frame;
+#   (c) B sees every request, each once.
+# stamp_report PROBE_OUT TCPDUMP_OUT: "stamps S in_order O early E late L
+# unmatched U peer P peer_unique Q".
+stamp_report() {
+  awk '
+    FNR == NR {
+      if ($0 ~ /198\.18\.5\.1 > 198\.18\.5\.2: ICMP echo request/) {
+        for (i = 1; i <= NF; i++) if ($i == "seq") seq = $(i + 1) + 0
+        split($1, t, ".")
+        if (!(seq in psec)) { psec[seq] = t[1] + 0; pnsec[seq] = t[2] + 0; uniq++ }
+        peer++
+      }
+      next
+    }
+    $1 == "stamp" {
+      if ($2 + 0 == stamps) inorder++
+      stamps++
+      if ($3 + 0 < $5 + 0 || ($3 + 0 == $5 + 0 && $4 + 0 < $6 + 0)) early++
+      seq = $2 + 1
+      if (!(seq in psec)) { unmatched++; next }
+      if ($3 + 0 > psec[seq] || ($3 + 0 == psec[seq] && $4 + 0 > pnsec[seq])) late++
+    }
+    END {
+      printf "stamps %d in_order %d early %d late %d unmatched %d peer %d peer_unique %d\n",
+        stamps, inorder, early, late, unmatched, peer, uniq
+    }' "$2" "$1"
+}
+
+for variant in send ring sendmmsg ring+bypass sendmmsg+bypass; do
+  mode=${variant%+bypass}
+  extra=()
+  [ "$variant" != "$mode" ] && extra=(--bypass)
+  out="$tmp/stamps.$variant"
+  start_tcpdump "$NS_B" b0 "$out.tcpdump" -tt --time-stamp-precision=nano icmp ||
+    { fails=$((fails + 1)); continue; }
+  timeout 30 ip netns exec "$NS_A" "$probe" --backend afpacket --iface a0 --tx-mode "$mode" \
+    "${extra[@]}" --tstamp burst 2 300 02:e5:05:00:00:02 198.18.5.1 198.18.5.2 >"$out" 2>&1
+  stop_tcpdump
+  read -r _ stamps _ inorder _ early _ late _ unmatched _ peer _ uniq < <(stamp_report "$out" "$out.tcpdump")
+  check "$variant: the driver stamps on veth (Capabilities::tx_timestamps)" grep -qx "tx_timestamps yes" "$out"
+  check "$variant: frames went out in that mode" grep -qx "tx mode $mode" "$out"
+  check "$variant: tx_count is 600" grep -qx "tx_count 600" "$out"
+  check "$variant: (a) one stamp per frame ($stamps of 600), numbered 0..599 in order ($inorder)" \
+    test "$stamps" -eq 600 -a "$inorder" -eq 600
+  check "$variant: no stamp lost or unnumbered" grep -qx "stamps_lost 0" "$out"
+  check "$variant: (b) no stamp before its send call ($early early)" test "$early" -eq 0
+  check "$variant: (b) no stamp after the peer's capture ($late late, $unmatched not captured)" \
+    test "$late" -eq 0 -a "$unmatched" -eq 0
+  check "$variant: (c) the peer sees all 600 requests once each ($peer, $uniq distinct)" \
+    test "$peer" -eq 600 -a "$uniq" -eq 600
+done
+
+# A pending stamp makes the socket poll POLLERR whatever was asked for:
+# receive() must collect the stamps and sleep, not spin, and tx_timestamps()
+# must still report them afterwards.
+timeout 30 ip netns exec "$NS_A" "$probe" --backend afpacket --iface a0 --tx-mode ring --batch 64 \
+  --tstamp idle 20 1 02:e5:05:00:00:02 >"$tmp/idle" 2>&1
+idle_cpu=$(sed -n 's/^idle_cpu_ms \([0-9]*\).*/\1/p' "$tmp/idle")
+check "receive() sleeps while stamps are pending (${idle_cpu:-?} ms of CPU in a 1 s wait)" \
+  test "${idle_cpu:-1000}" -lt 200
+check "the stamps receive() collected are reported by tx_timestamps() (20)" \
+  grep -qx "stamps 20" "$tmp/idle"
+
+# The checks above can fail: a probe without --tstamp reports no stamps,
+# and its frames still all arrive.
+start_tcpdump "$NS_B" b0 "$tmp/nostamp.tcpdump" -tt --time-stamp-precision=nano icmp &&
+  timeout 30 ip netns exec "$NS_A" "$probe" --backend afpacket --iface a0 --tx-mode ring \
+    burst 1 50 02:e5:05:00:00:02 198.18.5.1 198.18.5.2 >"$tmp/nostamp" 2>&1
+stop_tcpdump
+read -r _ stamps _ _ _ _ _ _ _ _ _ peer _ _ < <(stamp_report "$tmp/nostamp" "$tmp/nostamp.tcpdump")
+check "control: without --tstamp no stamps come ($stamps), and all 50 frames arrive ($peer)" \
+  test "$stamps" -eq 0 -a "$peer" -eq 50 -a "$(grep -c "^tx_timestamps no$" "$tmp/nostamp")" -eq 1
 
 # Control for the filter checks: without --filter the UDP datagram arrives.
 timeout -s KILL 30 ip netns exec "$NS_A" "$probe" --backend afpacket --iface a0 recv 20 \

@@ -4,10 +4,30 @@
 //
 //   link_probe [common] info
 //   link_probe [common] send COUNT DST_MAC SRC_IP DST_IP
+//   link_probe [common] burst ROUNDS SIZE DST_MAC SRC_IP DST_IP
+//   link_probe [common] idle COUNT SECONDS DST_MAC
 //   link_probe [common] recv SECONDS [MAX_FRAMES]
 //
 // common: --backend afpacket|pcap|tap  --iface NAME  [--filter]  [--batch N]
-//         [--outgoing]  [--linger SECONDS]
+//         [--outgoing]  [--linger SECONDS]  [--tx-mode ring|send|sendmmsg]
+//         [--tstamp]  [--bypass]
+//
+// burst sends ROUNDS bursts of SIZE echo requests (seq 1, 2, ... across
+// them), each burst ended by one flush(), and after each collects the
+// kernel's transmit stamps (tx_timestamps(), asked again for up to 1 s
+// until the burst's stamps are in). It prints, per stamp in the order
+// reported, "stamp FRAME SEC NSEC BEFORE_SEC BEFORE_NSEC", BEFORE being
+// the wall clock just before the system call that sent the frame (before
+// transmit() for send, before flush() for the batching modes, whose batch
+// is then the whole burst); then "tx_count N", "stamps_lost N" and
+// "tx mode M".
+//
+// idle sends COUNT frames of the local experimental ethertype 0x88b5 (the
+// peer drops them), then calls receive() until SECONDS have passed, and
+// prints "idle_cpu_ms C received R" (C: this process's CPU time during
+// that wait), then "stamps S" from one tx_timestamps() call. With TX
+// stamps pending the socket polls POLLERR; a receive() that did not drain
+// them would spin for the whole wait instead of sleeping.
 //
 // --linger keeps the device open after a send, counting the echo replies
 // that come back ("replies N"). A TAP needs it: once its last fd closes the
@@ -18,10 +38,12 @@
 // tcpdump-style line per received frame and "received N" / "sent N". The
 // probe prints "ready" on stderr once it listens, for scripts to wait on.
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -47,8 +69,10 @@ namespace {
 int usage() {
   std::fputs(
       "usage: link_probe --backend B --iface IF [--filter] [--batch N] [--outgoing]\n"
-      "                  [--linger SECONDS]\n"
-      "                  info | send COUNT DST_MAC SRC_IP DST_IP | recv SECONDS [MAX]\n",
+      "                  [--linger SECONDS] [--tx-mode ring|send|sendmmsg] [--tstamp] [--bypass]\n"
+      "                  info | send COUNT DST_MAC SRC_IP DST_IP | recv SECONDS [MAX]\n"
+      "                  | burst ROUNDS SIZE DST_MAC SRC_IP DST_IP\n"
+      "                  | idle COUNT SECONDS DST_MAC\n",
       stderr);
   return 2;
 }
@@ -71,6 +95,14 @@ std::string cap_eff() {
     if (line.rfind("CapEff:", 0) == 0) return line;
   }
   return "CapEff: ?";
+}
+
+/// This process's CPU time (user + system), in milliseconds.
+double cpu_ms() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
 volatile std::sig_atomic_t stop = 0;
@@ -126,6 +158,7 @@ int main(int argc, char** argv) {
   link::DeviceOptions opt;
   std::string iface;
   bool filter = false;
+  bool batch_given = false;
   double linger = 0;
   std::vector<std::string> rest;
   for (int i = 1; i < argc; ++i) {
@@ -141,16 +174,39 @@ int main(int argc, char** argv) {
       filter = true;
     } else if (a == "--batch") {
       opt.tx_batch = std::strtoul(value().c_str(), nullptr, 10);
+      batch_given = true;
     } else if (a == "--linger") {
       linger = std::strtod(value().c_str(), nullptr);
     } else if (a == "--outgoing") {
       opt.ignore_outgoing = false;
+    } else if (a == "--tx-mode") {
+      const std::string m = value();
+      if (m == "ring") {
+        opt.tx_mode = link::TxMode::ring;
+      } else if (m == "send") {
+        opt.tx_mode = link::TxMode::send;
+      } else if (m == "sendmmsg") {
+        opt.tx_mode = link::TxMode::sendmmsg;
+      } else {
+        return usage();
+      }
+    } else if (a == "--tstamp") {
+      opt.tx_timestamps = true;
+    } else if (a == "--bypass") {
+      opt.qdisc_bypass = true;
     } else {
       rest.push_back(a);
     }
   }
   if (iface.empty() || rest.empty()) return usage();
 
+  // A burst fits the ring or buffer whole and is sent by the probe's
+  // flush() alone: no frame leaves before it.
+  if (!rest.empty() && rest[0] == "burst" && rest.size() == 6 && !batch_given) {
+    opt.tx_batch = SIZE_MAX;
+    opt.tx_frames =
+        std::max<std::size_t>(opt.tx_frames, std::strtoul(rest[2].c_str(), nullptr, 10));
+  }
   std::string detail;
   auto dev = link::open_device(iface, opt, &detail);
   if (!dev) {
@@ -180,7 +236,8 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  fmt::print("opened {} mtu {} mac {}\n{}\n", caps.name, caps.mtu, caps.mac, cap_eff());
+  fmt::print("opened {} mtu {} mac {}\n{}\ntx_timestamps {}\n", caps.name, caps.mtu, caps.mac,
+             cap_eff(), caps.tx_timestamps ? "yes" : "no");
   fmt::print("libpcap {}\n", libpcap_mapped() ? "mapped" : "not mapped");
   std::fflush(stdout);
 
@@ -210,6 +267,107 @@ int main(int argc, char** argv) {
     }
     fmt::print("sent {}\n", sent);
     if (linger > 0) fmt::print("replies {}\n", count_replies(d, *src, count, linger));
+    return 0;
+  }
+  if (cmd == "burst" && rest.size() == 6) {
+    const unsigned long rounds = std::strtoul(rest[1].c_str(), nullptr, 10);
+    const unsigned long size = std::strtoul(rest[2].c_str(), nullptr, 10);
+    const auto dst_mac = wire::MacAddress::parse(rest[3]);
+    const auto src = wire::Ipv4Address::parse(rest[4]);
+    const auto dst = wire::Ipv4Address::parse(rest[5]);
+    if (!dst_mac || !src || !dst || size == 0 || rounds * size > 65535) return usage();
+    auto* af = dynamic_cast<link::AfPacketDevice*>(&d);
+    const bool per_frame = af == nullptr || af->tx_mode() == link::TxMode::send;
+    std::vector<Timestamp> before;  // by frame number
+    unsigned long stamps = 0;
+    for (unsigned long r = 0; r < rounds; ++r) {
+      const std::uint64_t first = d.tx_count();
+      for (unsigned long i = 0; i < size; ++i) {
+        const auto seq = static_cast<std::uint16_t>(r * size + i + 1);
+        const auto f = echo_request(caps.mac, *dst_mac, *src, *dst, seq);
+        before.resize(std::max<std::size_t>(before.size(), d.tx_count() + 1));
+        before[d.tx_count()] = wall_now();
+        if (auto t = link::transmit_copy(d, {f.data(), f.size()}); !t) {
+          fmt::print(stderr, "link_probe: send: {}\n", t.error().message());
+          return 1;
+        }
+      }
+      if (!per_frame) {
+        const Timestamp at = wall_now();
+        for (std::uint64_t n = first; n < d.tx_count(); ++n) before[n] = at;
+      }
+      if (auto t = d.flush(); !t) {
+        fmt::print(stderr, "link_probe: flush: {}\n", t.error().message());
+        return 1;
+      }
+      // The stamps of this burst, as far as they come within a second.
+      const auto give_up = MonoClock::now() + std::chrono::seconds(1);
+      std::uint64_t last = first;
+      do {
+        auto t = d.tx_timestamps([&](std::uint64_t frame, Timestamp ts) {
+          const Timestamp b = frame < before.size() ? before[frame] : Timestamp{};
+          fmt::print("stamp {} {} {:09} {} {:09}\n", frame, ts.sec, ts.nsec, b.sec, b.nsec);
+          ++stamps;
+          last = std::max(last, frame + 1);
+        });
+        if (!t) {
+          fmt::print(stderr, "link_probe: tx_timestamps: {}\n", t.error().message());
+          return 1;
+        }
+        if (!caps.tx_timestamps || last >= d.tx_count()) break;
+        ::usleep(1000);
+      } while (MonoClock::now() < give_up);
+    }
+    fmt::print("tx_count {}\nstamps {}\n", d.tx_count(), stamps);
+    if (af != nullptr) {
+      fmt::print("stamps_lost {}\n", af->tx_stamps_lost());
+      const char* mode = af->tx_mode() == link::TxMode::ring   ? "ring"
+                         : af->tx_mode() == link::TxMode::send ? "send"
+                                                               : "sendmmsg";
+      fmt::print("tx mode {}\n", mode);
+    }
+    return 0;
+  }
+  if (cmd == "idle" && rest.size() == 4) {
+    const unsigned long count = std::strtoul(rest[1].c_str(), nullptr, 10);
+    const double seconds = std::strtod(rest[2].c_str(), nullptr);
+    const auto dst_mac = wire::MacAddress::parse(rest[3]);
+    if (!dst_mac) return usage();
+    for (unsigned long i = 0; i < count; ++i) {
+      auto t = d.transmit(60, [&](MutBytes f) {
+        dst_mac->write(f.subspan(0, 6));
+        caps.mac.write(f.subspan(6, 6));
+        store_be16(f, 12, 0x88b5);
+        std::memset(f.data() + 14, 0, f.size() - 14);
+      });
+      if (!t) {
+        fmt::print(stderr, "link_probe: send: {}\n", t.error().message());
+        return 1;
+      }
+    }
+    if (auto t = d.flush(); !t) {
+      fmt::print(stderr, "link_probe: flush: {}\n", t.error().message());
+      return 1;
+    }
+    const auto end = MonoClock::now() + std::chrono::duration_cast<MonoClock::duration>(
+                                            std::chrono::duration<double>(seconds));
+    const double cpu0 = cpu_ms();
+    unsigned long received = 0;
+    while (MonoClock::now() < end) {
+      auto r = d.receive(end);
+      if (!r) {
+        fmt::print(stderr, "link_probe: receive: {}\n", r.error().message());
+        return 1;
+      }
+      if (*r) ++received;
+    }
+    fmt::print("idle_cpu_ms {:.0f} received {}\n", cpu_ms() - cpu0, received);
+    unsigned long stamps = 0;
+    if (auto t = d.tx_timestamps([&](std::uint64_t, Timestamp) { ++stamps; }); !t) {
+      fmt::print(stderr, "link_probe: tx_timestamps: {}\n", t.error().message());
+      return 1;
+    }
+    fmt::print("stamps {}\n", stamps);
     return 0;
   }
   if (cmd == "recv" && (rest.size() == 2 || rest.size() == 3)) {

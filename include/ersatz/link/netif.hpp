@@ -26,6 +26,12 @@ struct NetifInfo {
 /// ENODEV when there is no such interface.
 Result<NetifInfo> netif_info(const std::string& name);
 
+/// Whether the interface's driver takes a software timestamp of every frame
+/// it transmits (it calls skb_tx_timestamp() in its xmit routine and says
+/// so through ethtool: SOF_TIMESTAMPING_TX_SOFTWARE of
+/// ETHTOOL_GET_TS_INFO). False when the question cannot be asked.
+bool netif_stamps_tx(const std::string& name);
+
 /// Sets IFF_UP (needs CAP_NET_ADMIN).
 Result<void> netif_set_up(const std::string& name);
 

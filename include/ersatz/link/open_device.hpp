@@ -37,6 +37,7 @@ enum class RawError : std::uint8_t {
   frame_too_long,       ///< a frame to send is longer than the device allows
   frame_too_short,      ///< a frame to send is shorter than an Ethernet header
   filter_too_long,      ///< a BPF program beyond BPF_MAXINSNS instructions
+  bad_control,          ///< the kernel handed over a malformed control message (cmsg)
 };
 
 const std::error_category& raw_category() noexcept;
@@ -59,10 +60,11 @@ enum class Backend : std::uint8_t {
 Result<Backend> parse_backend(std::string_view name) noexcept;
 std::string_view to_string(Backend b) noexcept;
 
-/// How AF_PACKET sends.
+/// How AF_PACKET sends (af_packet.hpp).
 enum class TxMode : std::uint8_t {
-  ring,  ///< PACKET_TX_RING, falling back to send() when the kernel refuses it
-  send,  ///< one send() per frame
+  ring,      ///< PACKET_TX_RING, falling back to send() when the kernel refuses it
+  send,      ///< one send() per frame
+  sendmmsg,  ///< frames queued in a buffer, one sendmmsg() per batch
 };
 
 /// How AF_PACKET receives (af_packet.hpp).
@@ -99,11 +101,17 @@ struct DeviceOptions {
   /// Blocks suit a capture; frames suit a loop that waits for each answer
   /// (the ring then holds rx_block_size * rx_blocks bytes of fixed slots).
   RxRing rx_ring = RxRing::blocks;
+  /// How frames leave (af_packet.hpp). For bursts: ring, with tx_batch and
+  /// tx_frames at least the burst, and flush() at its end; for a lone
+  /// frame that waits for its answer: send.
   TxMode tx_mode = TxMode::ring;
+  /// Slots of the TX ring, or of the sendmmsg() buffer (each holds the
+  /// longest frame).
   std::size_t tx_frames = 256;
-  /// Frames queued in the TX ring before the kernel is asked to send them.
-  /// 1 sends every frame at once; more batches system calls (call flush()
-  /// when done). Queued frames are also sent before receive() waits.
+  /// Frames queued (TX ring, sendmmsg buffer) before the kernel is asked to
+  /// send them. 1 sends every frame at once; more batches system calls
+  /// (call flush() at the end of a burst). Queued frames are also sent
+  /// before receive() waits.
   std::size_t tx_batch = 1;
   /// PACKET_QDISC_BYPASS: frames go straight to the driver, skipping the
   /// qdisc layer (and packet sockets watching this host's output).
@@ -111,6 +119,8 @@ struct DeviceOptions {
   /// Ask the kernel for the departure time of every frame sent
   /// (SO_TIMESTAMPING, TX software stamps; Device::tx_timestamps). Where
   /// the kernel or backend cannot, Capabilities::tx_timestamps stays false.
+  /// Costs a report per frame, made by the kernel and read back in
+  /// batches: 0.4-1.5 µs of CPU per frame on the lab's veth.
   bool tx_timestamps = false;
 
   // ---- TAP

@@ -1,16 +1,20 @@
 // AF_PACKET device: a TPACKET_V3 (blocks) or TPACKET_V2 (per-frame)
-// receive ring, PACKET_TX_RING or send().
+// receive ring; PACKET_TX_RING, send() or sendmmsg(); kernel transmit
+// timestamps.
 // References: packet(7); Documentation/networking/packet_mmap.rst (the
 // ring protocol, TPACKET_V3, the TX ring); Documentation/networking/
-// filter.rst (SO_ATTACH_FILTER).
+// filter.rst (SO_ATTACH_FILTER); Documentation/networking/timestamping.rst
+// (SO_TIMESTAMPING, the error queue, OPT_ID and SCM_TS_OPT_ID).
 #include <arpa/inet.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/net_tstamp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -66,6 +70,47 @@ std::size_t pow2_at_least(std::size_t v) {
   return p;
 }
 
+// SCM_TS_OPT_ID, Linux 6.13 (include/uapi/asm-generic/socket.h): the
+// OPT_ID key of the packets of one send call. Debian 12's headers predate it.
+#ifdef SCM_TS_OPT_ID
+constexpr int scm_ts_opt_id = SCM_TS_OPT_ID;
+#else
+constexpr int scm_ts_opt_id = 81;
+#endif
+
+// Software stamps at the driver (TX_SOFTWARE), reported (SOFTWARE), keyed
+// (OPT_ID), without a copy of the frame (OPT_TSONLY): timestamping.rst,
+// "Timestamp Options".
+constexpr int tx_stamp_flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+                               SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+
+constexpr std::size_t key_space = CMSG_SPACE(sizeof(std::uint32_t));
+// Error-queue messages read per recvmmsg(), and the room for each one's
+// control messages: SCM_TIMESTAMPING (CMSG_SPACE(48)) and the extended
+// error (CMSG_SPACE(16)) take 96 bytes.
+constexpr std::size_t errq_batch = 32;
+constexpr std::size_t errq_space = 128;
+// Stamps receive() keeps for tx_timestamps().
+constexpr std::size_t stash_capacity = 4096;
+// Each TSONLY report is charged about 835 bytes of the socket's receive
+// buffer (Linux 6.18), and sock_queue_err_skb() drops a report past
+// sk_rcvbuf: the default 208 KiB holds 255, one short of a 256-frame burst.
+// 1 MiB (2 MiB once the kernel doubles it) holds about 2500.
+constexpr int errq_rcvbuf = 1 << 20;
+// sendmmsg() takes at most UIO_MAXIOV messages per call.
+constexpr std::size_t mmsg_max = 1024;
+
+/// A SCM_TS_OPT_ID control message carrying `key`, in `buf` (key_space bytes).
+void put_key(std::byte* buf, std::uint32_t key) noexcept {
+  cmsghdr h{};
+  h.cmsg_len = CMSG_LEN(sizeof key);
+  h.cmsg_level = SOL_SOCKET;
+  h.cmsg_type = scm_ts_opt_id;
+  std::memset(buf, 0, key_space);
+  std::memcpy(buf, &h, sizeof h);
+  std::memcpy(buf + CMSG_LEN(0), &key, sizeof key);
+}
+
 timespec until(MonoTime deadline) noexcept {
   const auto left = std::max(deadline - MonoClock::now(), MonoClock::duration::zero());
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
@@ -83,7 +128,7 @@ Result<std::unique_ptr<AfPacketDevice>> AfPacketDevice::open(const std::string& 
 
 AfPacketDevice::~AfPacketDevice() {
   // Frames already queued are handed to the kernel; not waiting for them.
-  if (tx_queued_ > 0) (void)kick(false);
+  if (tx_queued_ > 0) (void)send_queued(false);
 }
 
 Result<void> AfPacketDevice::setup(const std::string& ifname, const DeviceOptions& options) {
@@ -132,6 +177,9 @@ Result<void> AfPacketDevice::setup(const std::string& ifname, const DeviceOption
   // A blocking send (flush, a full ring) waits at most this long.
   if (auto r = set_option(fd, SOL_SOCKET, SO_SNDTIMEO, timeval{1, 0}); !r) return r;
   if (auto r = setup_rings(options); !r) return r;
+  if (options.tx_timestamps) {
+    if (auto r = setup_tx_timestamps(ifname); !r) return r;
+  }
 
   sockaddr_ll addr{};
   addr.sll_family = AF_PACKET;
@@ -220,9 +268,26 @@ Result<void> AfPacketDevice::setup_rings(const DeviceOptions& options) {
       tx_frame_size_ = frame;
       tx_frame_nr_ = blocks * per_block;
       tx_size = blocks * block;
+      tx_mode_ = TxMode::ring;
     }
   }
-  if (tx_frame_nr_ == 0) tx_buf_.resize(max_tx_len_);
+  if (options.tx_mode == TxMode::sendmmsg) {
+    // tx_frames slots of the longest frame, each its own message; the
+    // iovecs and keys are filled in as frames are taken.
+    tx_mode_ = TxMode::sendmmsg;
+    batch_nr_ = std::clamp<std::size_t>(options.tx_frames, 1, 1U << 16);
+    tx_buf_.resize(batch_nr_ * max_tx_len_);
+    batch_msgs_.resize(batch_nr_);
+    batch_iov_.resize(batch_nr_);
+    batch_ctrl_.resize(batch_nr_ * key_space);
+    for (std::size_t i = 0; i < batch_nr_; ++i) {
+      batch_iov_[i].iov_base = tx_buf_.data() + i * max_tx_len_;
+      batch_msgs_[i].msg_hdr.msg_iov = &batch_iov_[i];
+      batch_msgs_[i].msg_hdr.msg_iovlen = 1;
+    }
+  } else if (tx_mode_ != TxMode::ring) {
+    tx_buf_.resize(max_tx_len_);
+  }
 
   // One mapping holds both rings, receive first (packet_mmap.rst).
   void* addr = ::mmap(nullptr, rx_size + tx_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -256,11 +321,38 @@ void AfPacketDevice::release_slot() noexcept {
   if (++rx_current_ == rx_frame_nr_) rx_current_ = 0;
 }
 
+Result<void> AfPacketDevice::setup_tx_timestamps(const std::string& ifname) {
+  // Only a driver that stamps in its xmit routine produces SND stamps;
+  // elsewhere the capability stays off rather than promise stamps that
+  // never come.
+  if (!netif_stamps_tx(ifname)) return {};
+  const int fd = fd_.get();
+  if (!set_option(fd, SOL_SOCKET, SO_TIMESTAMPING, tx_stamp_flags)) return {};
+  // Room on the error queue for a burst's stamps: SO_RCVBUFFORCE (needs
+  // CAP_NET_ADMIN) past net.core.rmem_max, else SO_RCVBUF up to it. The
+  // receive ring does not use this buffer.
+  if (!set_option(fd, SOL_SOCKET, SO_RCVBUFFORCE, errq_rcvbuf)) {
+    (void)set_option(fd, SOL_SOCKET, SO_RCVBUF, errq_rcvbuf);
+  }
+  errq_msgs_.resize(errq_batch);
+  errq_ctrl_.resize(errq_batch * errq_space);
+  stash_.resize(stash_capacity);
+  tx_stamps_ = true;
+  caps_.tx_timestamps = true;
+  if (tx_mode_ == TxMode::sendmmsg) {
+    for (std::size_t i = 0; i < batch_nr_; ++i) {
+      batch_msgs_[i].msg_hdr.msg_control = batch_ctrl_.data() + i * key_space;
+      batch_msgs_[i].msg_hdr.msg_controllen = key_space;
+    }
+  }
+  return {};
+}
+
 Result<std::optional<RxFrame>> AfPacketDevice::receive(MonoTime deadline) {
   // A caller that batches sends and then waits for an answer must not wait
-  // on frames still sitting in the TX ring.
+  // on frames still queued.
   if (tx_queued_ > 0) {
-    if (auto r = kick(false); !r) return tl::unexpected(r.error());
+    if (auto r = send_queued(false); !r) return tl::unexpected(r.error());
   }
   // The frame handed out last is the caller's until this call.
   if (rx_slot_held_) release_slot();
@@ -346,41 +438,226 @@ Result<void> AfPacketDevice::wait_readable(MonoTime deadline) {
     socklen_t len = sizeof err;
     if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0)
       return fail_errno(err);
+    // Or transmit stamps on the error queue: POLLERR stays up until they
+    // are read, so read them now, or the next wait would not wait.
+    if (tx_stamps_) {
+      return drain_stamps([this](std::uint64_t frame, Timestamp ts) { stash(frame, ts); });
+    }
   }
   return {};
 }
 
+void AfPacketDevice::stash(std::uint64_t frame, Timestamp ts) noexcept {
+  if (stash_len_ == stash_.size()) {
+    // Full: the oldest goes (a caller that never asks wants the newest).
+    stash_head_ = (stash_head_ + 1) % stash_.size();
+    --stash_len_;
+    ++stamps_lost_;
+  }
+  stash_[(stash_head_ + stash_len_) % stash_.size()] = Stashed{frame, ts};
+  ++stash_len_;
+}
+
+Result<void> AfPacketDevice::tx_timestamps(
+    FunctionRef<void(std::uint64_t frame, Timestamp ts)> on_stamp) {
+  if (!tx_stamps_) return {};
+  while (stash_len_ > 0) {
+    const Stashed e = stash_[stash_head_];
+    stash_head_ = (stash_head_ + 1) % stash_.size();
+    --stash_len_;
+    on_stamp(e.frame, e.ts);
+  }
+  return drain_stamps(on_stamp);
+}
+
+Result<void> AfPacketDevice::drain_stamps(FunctionRef<void(std::uint64_t, Timestamp)> sink) {
+  // Non-blocking reads of the error queue, errq_batch messages at a time,
+  // until it is empty. With OPT_TSONLY a message has no data, only control
+  // messages (timestamping.rst, "SOF_TIMESTAMPING_OPT_TSONLY").
+  for (;;) {
+    for (std::size_t i = 0; i < errq_batch; ++i) {
+      msghdr& h = errq_msgs_[i].msg_hdr;
+      h = msghdr{};
+      h.msg_control = errq_ctrl_.data() + i * errq_space;
+      h.msg_controllen = errq_space;
+    }
+    const int n = ::recvmmsg(fd_.get(), errq_msgs_.data(), static_cast<unsigned>(errq_batch),
+                             MSG_ERRQUEUE | MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return {};
+      return fail_errno(errno);
+    }
+    for (int i = 0; i < n; ++i) {
+      const msghdr& h = errq_msgs_[static_cast<std::size_t>(i)].msg_hdr;
+      // The kernel says how much of the buffer it wrote; never more than
+      // the buffer, whatever msg_controllen claims.
+      const std::size_t used = std::min<std::size_t>(h.msg_controllen, errq_space);
+      const ConstBytes control(errq_ctrl_.data() + static_cast<std::size_t>(i) * errq_space, used);
+      auto stamp = (h.msg_flags & MSG_CTRUNC) != 0
+                       ? Result<std::optional<txstamp::Stamp>>(std::nullopt)
+                       : txstamp::parse_control(control);
+      if (!stamp || !*stamp || (*stamp)->point != txstamp::point_sent) {
+        ++stamps_lost_;
+        continue;
+      }
+      const auto frame = numbering_.frame((*stamp)->key, tx_count_);
+      if (!frame) {
+        ++stamps_lost_;
+        continue;
+      }
+      sink(*frame, (*stamp)->ts);
+    }
+    if (static_cast<std::size_t>(n) < errq_batch) return {};
+  }
+}
+
+void AfPacketDevice::settle_tx_queue() noexcept {
+  // The kernel takes SEND_REQUEST frames in ring order (tpacket_snd walks
+  // from its own head, which moves with ours), marking each one
+  // TP_STATUS_SENDING and later AVAILABLE: the frames it took are the
+  // oldest of those queued, and leave the count.
+  while (tx_queued_ > 0) {
+    const std::size_t oldest = (tx_head_ + tx_frame_nr_ - tx_queued_) % tx_frame_nr_;
+    if (load_status(tx_frame(oldest) + tx_status_at_) == TP_STATUS_SEND_REQUEST) break;
+    --tx_queued_;
+  }
+}
+
 Result<void> AfPacketDevice::kick(bool wait) {
-  // One send() with no data asks the kernel to send every frame marked
+  // One send with no data asks the kernel to send every frame marked
   // TP_STATUS_SEND_REQUEST (packet_mmap.rst, "Transmission process");
   // without MSG_DONTWAIT it also waits until they have left.
+  settle_tx_queue();
+  msghdr m{};
+  alignas(cmsghdr) std::byte key[key_space];
+  if (tx_stamps_ && stamp_ids_ && tx_queued_ > 0) {
+    // The key of every frame of this kick: the number of its first one.
+    put_key(key, static_cast<std::uint32_t>(tx_count_ - tx_queued_));
+    m.msg_control = key;
+    m.msg_controllen = key_space;
+  }
   for (;;) {
-    const ssize_t n = ::send(fd_.get(), nullptr, 0, wait ? 0 : MSG_DONTWAIT);
+    const ssize_t n = ::sendmsg(fd_.get(), &m, wait ? 0 : MSG_DONTWAIT);
     if (n >= 0) break;
     if (errno == EINTR) continue;
+    if (errno == EINVAL && m.msg_controllen != 0 && !ids_confirmed_) {
+      // Before Linux 6.13 SCM_TS_OPT_ID is unknown (__sock_cmsg_send:
+      // EINVAL, before any frame is taken): use the kernel's counter, which
+      // started at 0 with SO_TIMESTAMPING and has counted nothing yet.
+      stamp_ids_ = false;
+      m.msg_control = nullptr;
+      m.msg_controllen = 0;
+      continue;
+    }
     // The socket's send buffer is full: the frames stay queued in the ring
     // and go with the next kick.
     if (errno == EAGAIN || errno == ENOBUFS) return {};
     return fail_errno(errno);
   }
+  if (m.msg_controllen != 0) ids_confirmed_ = true;
   tx_queued_ = 0;
   return {};
 }
 
-Result<void> AfPacketDevice::flush() {
-  if (tx_frame_nr_ == 0 || tx_queued_ == 0) return {};
-  return kick(true);
+Result<void> AfPacketDevice::send_queued(bool wait) {
+  if (tx_queued_ == 0) return {};
+  if (tx_mode_ == TxMode::sendmmsg) return send_batch();
+  if (auto r = kick(false); !r || !wait) return r;
+  // Frames left behind by a full send buffer: wait for room this time.
+  settle_tx_queue();
+  if (tx_queued_ == 0) return {};
+  if (auto r = kick(true); !r) return r;
+  // Still there: the driver refused a frame (NET_XMIT_DROP, e.g. a veth
+  // whose peer is down when the qdisc is bypassed), and tpacket_snd put it
+  // back to SEND_REQUEST. It stays queued for the next kick; say so.
+  settle_tx_queue();
+  if (tx_queued_ > 0) return fail_errno(ENOBUFS);
+  return {};
+}
+
+Result<void> AfPacketDevice::flush() { return send_queued(true); }
+
+Result<void> AfPacketDevice::send_one(ConstBytes frame) {
+  msghdr m{};
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): iovec is not const
+  iovec iov{const_cast<std::byte*>(frame.data()), frame.size()};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  alignas(cmsghdr) std::byte key[key_space];
+  if (tx_stamps_ && stamp_ids_) {
+    put_key(key, static_cast<std::uint32_t>(tx_count_));
+    m.msg_control = key;
+    m.msg_controllen = key_space;
+  }
+  for (;;) {
+    if (::sendmsg(fd_.get(), &m, 0) >= 0) break;
+    if (errno == EINTR) continue;
+    if (errno == EINVAL && m.msg_controllen != 0 && !ids_confirmed_) {
+      // A kernel before 6.13 (see kick()). Should the frame fail again
+      // without the key, the EINVAL was the frame's, and keys stay on.
+      m.msg_control = nullptr;
+      m.msg_controllen = 0;
+      if (::sendmsg(fd_.get(), &m, 0) < 0) return fail_errno(errno);
+      stamp_ids_ = false;
+      break;
+    }
+    return fail_errno(errno);
+  }
+  if (m.msg_controllen != 0) ids_confirmed_ = true;
+  ++tx_count_;
+  return {};
+}
+
+Result<void> AfPacketDevice::send_batch() {
+  // One sendmmsg() for the queued frames (packet_snd per message: the same
+  // path as send(), one system call). It stops at the first message the
+  // kernel refuses and returns the count sent before it; that frame is
+  // dropped (its number is spent, no stamp will come) and the rest go on.
+  std::error_code first_error;
+  std::size_t done = 0;
+  while (done < tx_queued_) {
+    const auto vlen = static_cast<unsigned>(std::min(tx_queued_ - done, mmsg_max));
+    const int n = ::sendmmsg(fd_.get(), batch_msgs_.data() + done, vlen, 0);
+    if (n > 0) {
+      if (tx_stamps_ && stamp_ids_) ids_confirmed_ = true;
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINVAL && tx_stamps_ && stamp_ids_ && !ids_confirmed_) {
+      // A kernel before 6.13 (see kick()): every slot's message goes
+      // without keys from here, numbered by the kernel's counter.
+      stamp_ids_ = false;
+      for (std::size_t i = 0; i < batch_nr_; ++i) {
+        batch_msgs_[i].msg_hdr.msg_control = nullptr;
+        batch_msgs_[i].msg_hdr.msg_controllen = 0;
+      }
+      continue;
+    }
+    if (!first_error) first_error = std::error_code(n < 0 ? errno : EIO, std::system_category());
+    ++done;
+  }
+  tx_queued_ = 0;
+  if (first_error) return tl::unexpected(first_error);
+  return {};
 }
 
 Result<void> AfPacketDevice::wait_tx_slot() {
+  // A slot is the user's unless it is queued or being sent: the kernel
+  // may leave TP_STATUS_WRONG_FORMAT or a TP_STATUS_TS_* bit beside
+  // AVAILABLE (packet_mmap.rst, "Transmission process"; tpacket_destruct_skb).
+  const auto is_free = [](std::uint32_t status) {
+    return (status & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING)) == 0;
+  };
   std::byte* frame = tx_frame(tx_head_);
   const auto hdr_status = tx_status_at_;
-  if (load_status(frame + hdr_status) == TP_STATUS_AVAILABLE) return {};
+  if (is_free(load_status(frame + hdr_status))) return {};
   // The ring is full: send what is queued and wait for it, then for the
   // slot to come back (the kernel frees it when the frame's skb is done).
   if (auto r = kick(true); !r) return r;
   for (int i = 0; i < 100; ++i) {
-    if (load_status(frame + hdr_status) == TP_STATUS_AVAILABLE) return {};
+    if (is_free(load_status(frame + hdr_status))) return {};
     pollfd pfd{fd_.get(), POLLOUT, 0};
     if (::poll(&pfd, 1, 10) < 0 && errno != EINTR) return fail_errno(errno);
   }
@@ -390,13 +667,31 @@ Result<void> AfPacketDevice::wait_tx_slot() {
 Result<void> AfPacketDevice::transmit(std::size_t len, FunctionRef<void(MutBytes)> fill) {
   if (len < ETH_HLEN) return fail(RawError::frame_too_short);
   if (len > max_tx_len_) return fail(RawError::frame_too_long);
-  if (tx_frame_nr_ == 0) {
+  if (tx_mode_ == TxMode::send) {
     const MutBytes buf(tx_buf_.data(), len);
     fill(buf);
+    if (tx_stamps_) return send_one(buf);
     for (;;) {
-      if (::send(fd_.get(), buf.data(), len, 0) >= 0) return {};
+      if (::send(fd_.get(), buf.data(), len, 0) >= 0) {
+        ++tx_count_;
+        return {};
+      }
       if (errno != EINTR) return fail_errno(errno);
     }
+  }
+  if (tx_mode_ == TxMode::sendmmsg) {
+    if (tx_queued_ == batch_nr_) {
+      if (auto r = send_batch(); !r) return r;
+    }
+    const std::size_t i = tx_queued_;
+    fill(MutBytes(tx_buf_.data() + i * max_tx_len_, len));
+    batch_iov_[i].iov_len = len;
+    if (tx_stamps_ && stamp_ids_) {
+      put_key(batch_ctrl_.data() + i * key_space, static_cast<std::uint32_t>(tx_count_));
+    }
+    ++tx_count_;
+    if (++tx_queued_ >= tx_batch_) return send_batch();
+    return {};
   }
   if (auto r = wait_tx_slot(); !r) return r;
   std::byte* frame = tx_frame(tx_head_);
@@ -412,8 +707,12 @@ Result<void> AfPacketDevice::transmit(std::size_t len, FunctionRef<void(MutBytes
     // TPACKET_V3 TX frames must have tp_next_offset 0 (tpacket_parse_header).
     std::memcpy(frame + offsetof(tpacket3_hdr, tp_next_offset), &zero, sizeof zero);
   }
+  // Frames the kernel took since the last look leave the count first, so
+  // that it never exceeds the ring.
+  settle_tx_queue();
   store_status(frame + tx_status_at_, TP_STATUS_SEND_REQUEST);
   tx_head_ = (tx_head_ + 1) % tx_frame_nr_;
+  ++tx_count_;
   if (++tx_queued_ >= tx_batch_) return kick(false);
   return {};
 }

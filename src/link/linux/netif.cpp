@@ -1,5 +1,8 @@
 // Interface facts through the classic SIOCGIF* ioctls (netdevice(7)): they
 // need no privilege and answer for the calling process's network namespace.
+#include <linux/ethtool.h>
+#include <linux/net_tstamp.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
@@ -57,6 +60,24 @@ Result<NetifInfo> netif_info(const std::string& name) {
   info.up = (ifr.ifr_flags & IFF_UP) != 0;
   info.running = (ifr.ifr_flags & IFF_RUNNING) != 0;
   return info;
+}
+
+bool netif_stamps_tx(const std::string& name) {
+  // Documentation/networking/timestamping.rst, "Hardware Timestamping
+  // Implementation: Device Drivers": a driver that stamps in software calls
+  // skb_tx_timestamp() and reports SOF_TIMESTAMPING_TX_SOFTWARE (veth,
+  // loopback and most NICs do; drivers without get_ts_info report only
+  // the receive flags).
+  auto base = request_for(name);
+  if (!base) return false;
+  auto sock = control_socket();
+  if (!sock) return false;
+  ethtool_ts_info info{};
+  info.cmd = ETHTOOL_GET_TS_INFO;
+  ifreq ifr = *base;
+  ifr.ifr_data = reinterpret_cast<char*>(&info);  // NOLINT: the ioctl's interface
+  if (::ioctl(sock->get(), SIOCETHTOOL, &ifr) != 0) return false;
+  return (info.so_timestamping & SOF_TIMESTAMPING_TX_SOFTWARE) != 0;
 }
 
 Result<void> netif_set_up(const std::string& name) {
