@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "ersatz/link/rx_control.hpp"
 #include "ersatz/link/tx_timestamp.hpp"
 #include "fuzz_check.hpp"
 
@@ -29,6 +30,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK((*s)->ts.nsec < 1'000'000'000U);
       FUZZ_CHECK((*s)->ts.sec >= 0);
       FUZZ_CHECK((*s)->ts.sec != 0 || (*s)->ts.nsec != 0);
+    }
+    // The same bytes as a received frame's control messages (the
+    // ring-less receive path reads them with the same walker).
+    auto m = rxmeta::parse_control({rest.data(), rest.size()});
+    if (m && m->ts) {
+      FUZZ_CHECK(m->ts->nsec < 1'000'000'000U);
+      FUZZ_CHECK(m->ts->sec >= 0);
     }
     return 0;
   }

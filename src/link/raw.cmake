@@ -29,6 +29,8 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
     ${CMAKE_CURRENT_LIST_DIR}/linux/netif.cpp
     ${CMAKE_CURRENT_LIST_DIR}/linux/tpacket_ring.cpp
     ${CMAKE_CURRENT_LIST_DIR}/linux/tx_timestamp.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/linux/cmsg.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/linux/rx_control.cpp
     ${CMAKE_CURRENT_LIST_DIR}/linux/af_packet.cpp
     ${CMAKE_CURRENT_LIST_DIR}/linux/tap_device.cpp
     # Threads and std::atomic::wait: mingw's win32 thread model has neither.

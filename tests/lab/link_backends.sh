@@ -98,10 +98,18 @@ ip -n "$NS_A" link set a0 up
 ip -n "$NS_B" link set b0 up
 
 # ------------------------------------------------------------ veth backends
-for backend in afpacket pcap; do
+# afpacket-ringless: AF_PACKET with recvmmsg instead of a receive ring;
+# afpacket-sendonly: a device that only sends (a ParallelTx lane).
+for backend in afpacket pcap afpacket-ringless afpacket-sendonly; do
+  kind=${backend%%-*}
+  extra=()
+  case $backend in
+    *-ringless) extra=(--rx-ring none) ;;
+    *-sendonly) extra=(--send-only) ;;
+  esac
   # Send: five echo requests, in batches of four on AF_PACKET's TX ring.
   start_tcpdump "$NS_B" b0 "$tmp/$backend.tx.tcpdump" icmp || { fails=$((fails + 1)); continue; }
-  timeout 20 ip netns exec "$NS_A" "$probe" --backend "$backend" --iface a0 --batch 4 \
+  timeout 20 ip netns exec "$NS_A" "$probe" --backend "$kind" "${extra[@]}" --iface a0 --batch 4 \
     send 5 02:e5:05:00:00:02 198.18.5.1 198.18.5.2 >"$tmp/$backend.tx.out" 2>&1
   check "$backend: probe sends 5 frames" grep -qx "sent 5" "$tmp/$backend.tx.out"
   stop_tcpdump
@@ -114,10 +122,10 @@ for backend in afpacket pcap; do
   check "$backend: the peer's kernel answers them (checksums are right)" \
     test "$(grep -c "ICMP echo reply, id 17767" "$tmp/$backend.tx.tcpdump")" -eq 5
   check "$backend: CapEff is 0 once the device is open" cap_zero "$tmp/$backend.tx.out"
-  if [ "$backend" = afpacket ]; then
-    check "afpacket: frames went through PACKET_TX_RING" grep -qx "tx ring yes" "$tmp/$backend.tx.out"
+  if [ "$kind" = afpacket ]; then
+    check "$backend: frames went through PACKET_TX_RING" grep -qx "tx ring yes" "$tmp/$backend.tx.out"
     # libpcap is loaded at run time, by its backend only.
-    check "afpacket: libpcap is never loaded" grep -qx "libpcap not mapped" "$tmp/$backend.tx.out"
+    check "$backend: libpcap is never loaded" grep -qx "libpcap not mapped" "$tmp/$backend.tx.out"
   else
     check "pcap: the frames went through libpcap, loaded at run time" \
       grep -qx "libpcap mapped" "$tmp/$backend.tx.out"
@@ -125,8 +133,8 @@ for backend in afpacket pcap; do
 
   # Receive, through the stack filter: B's pings pass; A's replies are
   # outgoing (ignored); a UDP datagram is dropped by the kernel filter.
-  timeout -s KILL 30 ip netns exec "$NS_A" "$probe" --backend "$backend" --iface a0 --filter \
-    recv 20 >"$tmp/$backend.rx.out" 2>"$tmp/$backend.rx.err" &
+  timeout -s KILL 30 ip netns exec "$NS_A" "$probe" --backend "$kind" "${extra[@]}" --iface a0 \
+    --filter recv 20 >"$tmp/$backend.rx.out" 2>"$tmp/$backend.rx.err" &
   rx=$!
   bg_pids+=("$rx")
   if wait_for "$tmp/$backend.rx.err" "^ready"; then
@@ -137,8 +145,10 @@ for backend in afpacket pcap; do
   fi
   wait "$rx"
   check "$backend: receive exits 0 on SIGINT" test $? -eq 0
-  check "$backend: the 3 echo requests arrive" \
-    test "$(grep -c "198.18.5.2 > 198.18.5.1: ICMP echo request" "$tmp/$backend.rx.out")" -eq 3
+  expect_requests=3
+  [ "$backend" = afpacket-sendonly ] && expect_requests=0  # it never receives
+  check "$backend: $expect_requests of the echo requests arrive" \
+    test "$(grep -c "198.18.5.2 > 198.18.5.1: ICMP echo request" "$tmp/$backend.rx.out")" -eq "$expect_requests"
   check "$backend: outgoing replies are not received" \
     test "$(grep -c "echo reply" "$tmp/$backend.rx.out")" -eq 0
   # ersatz prints UDP as "ip-proto-17" (it decodes ARP, IPv4 and ICMP).

@@ -10,7 +10,7 @@
 //
 // common: --backend afpacket|pcap|tap  --iface NAME  [--filter]  [--batch N]
 //         [--outgoing]  [--linger SECONDS]  [--tx-mode ring|send|sendmmsg]
-//         [--tstamp]  [--bypass]
+//         [--tstamp]  [--bypass]  [--rx-ring blocks|frames|none]  [--send-only]
 //
 // burst sends ROUNDS bursts of SIZE echo requests (seq 1, 2, ... across
 // them), each burst ended by one flush(), and after each collects the
@@ -190,6 +190,19 @@ int main(int argc, char** argv) {
       } else {
         return usage();
       }
+    } else if (a == "--rx-ring") {
+      const std::string m = value();
+      if (m == "blocks") {
+        opt.rx_ring = link::RxRing::blocks;
+      } else if (m == "frames") {
+        opt.rx_ring = link::RxRing::frames;
+      } else if (m == "none") {
+        opt.rx_ring = link::RxRing::none;
+      } else {
+        return usage();
+      }
+    } else if (a == "--send-only") {
+      opt.receive = false;
     } else if (a == "--tstamp") {
       opt.tx_timestamps = true;
     } else if (a == "--bypass") {

@@ -76,6 +76,7 @@ compare "-q" -c 3 -i 0.2 -q "$LAB_ROUTER_IP"
 compare "-D timestamps" -c 2 -i 0.2 -D "$LAB_ROUTER_IP"
 compare "-w 1 deadline" -w 1 -i 0.3 "$LAB_ROUTER_IP"
 compare "-f -c 1000" -f -c 1000 "$LAB_ROUTER_IP"
+compare "-f -q -c 1000: no dots" -f -q -c 1000 "$LAB_ROUTER_IP"
 
 # 20% random loss of echo requests in the router: the loss ersatz reports
 # must equal what a capture at the peer counts.

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "ersatz/link/open_device.hpp"
+#include "ersatz/link/rx_control.hpp"
 #include "ersatz/link/tx_timestamp.hpp"
 #include "support.hpp"
 
@@ -322,3 +323,77 @@ TEST(TxStampNumbering, ARepeatedKeyAfterAnotherStartsAFreshRun) {
 
 }  // namespace
 }  // namespace ersatz::link::txstamp
+
+// ---------------------------------------------------------------- receive
+
+namespace ersatz::link::rxmeta {
+namespace {
+
+using txstamp::Control;
+using txstamp::span;
+
+Control received(std::int64_t sec, long nsec, std::optional<std::uint16_t> tci = {},
+                 std::uint16_t tpid = 0) {
+  Control c;
+  timespec ts{};
+  ts.tv_sec = sec;
+  ts.tv_nsec = nsec;
+  c.add(SOL_SOCKET, SO_TIMESTAMPNS, &ts, sizeof ts);
+  tpacket_auxdata aux{};
+  aux.tp_len = 98;
+  aux.tp_snaplen = 98;
+  if (tci) {
+    aux.tp_status = TP_STATUS_VLAN_VALID | (tpid != 0 ? TP_STATUS_VLAN_TPID_VALID : 0);
+    aux.tp_vlan_tci = *tci;
+    aux.tp_vlan_tpid = tpid;
+  }
+  c.add(SOL_PACKET, PACKET_AUXDATA, &aux, sizeof aux);
+  return c;
+}
+
+TEST(RxControl, ReadsTheTimeAndTheTag) {
+  auto m = parse_control(span(received(1796189918, 28575249, 0x2064, 0x88a8).bytes()));
+  ASSERT_TRUE(m);
+  ASSERT_TRUE(m->ts);
+  EXPECT_EQ(*m->ts, (Timestamp{1796189918, 28575249}));
+  EXPECT_EQ(m->vlan_tci, std::optional<std::uint16_t>(0x2064));
+  EXPECT_EQ(m->vlan_tpid, 0x88a8);
+}
+
+TEST(RxControl, NoTagUnlessTheKernelSaysValid) {
+  auto m = parse_control(span(received(5, 6).bytes()));
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(m->vlan_tci);
+  // A tag without its TPID flag is 802.1Q's.
+  m = parse_control(span(received(5, 6, 7).bytes()));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->vlan_tci, std::optional<std::uint16_t>(7));
+  EXPECT_EQ(m->vlan_tpid, 0x8100);
+}
+
+TEST(RxControl, InsaneTimesAreLeftOut) {
+  auto m = parse_control(span(received(5, 1'000'000'000).bytes()));
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(m->ts);
+  m = parse_control(span(received(-1, 0).bytes()));
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(m->ts);
+  EXPECT_TRUE(parse_control({}));  // nothing at all is not an error
+}
+
+TEST(RxControl, LengthsThatLieAreErrors) {
+  // A header whose length runs past the buffer.
+  auto bytes = received(5, 6).set_len(0, 4096).bytes();
+  EXPECT_EQ(parse_control(span(bytes)).error(), RawError::bad_control);
+  // Shorter than a header.
+  bytes = received(5, 6).set_len(0, 3).bytes();
+  EXPECT_EQ(parse_control(span(bytes)).error(), RawError::bad_control);
+  // An auxdata message too short for its struct.
+  Control c;
+  std::uint32_t status = TP_STATUS_VLAN_VALID;
+  c.add(SOL_PACKET, PACKET_AUXDATA, &status, sizeof status);
+  EXPECT_EQ(parse_control(span(c.bytes())).error(), RawError::bad_control);
+}
+
+}  // namespace
+}  // namespace ersatz::link::rxmeta

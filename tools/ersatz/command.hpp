@@ -72,6 +72,16 @@ struct OpenedLink {
   link::Device& use() { return tracer ? *tracer : *device; }
 };
 
+/// Lets the process exit without waiting for the kernel to tear its raw
+/// socket down. Closing an AF_PACKET socket with a ring waits for two or
+/// three RCU grace periods (synchronize_net in packet_set_ring and
+/// packet_release: about 25 ms here), which a short run would otherwise
+/// spend after its last line. A child keeps a copy of the descriptors, with
+/// its standard streams closed, until this process has exited, and the
+/// teardown happens in it. Call it once all output is written. Linux only;
+/// elsewhere a no-op.
+void defer_link_teardown();
+
 /// Opens the route's interface with the arp-or-icmp filter, then drops
 /// every privilege. On failure the message is printed and the error is the
 /// exit code.

@@ -4,13 +4,17 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #else
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #endif
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ersatz/link/bpf.hpp>
 #include <ersatz/link/pcap_library.hpp>
@@ -93,6 +97,35 @@ stack::HostConfig host_config(const os::RouteDecision& r, std::uint16_t first_id
   c.mtu = r.interface.mtu ? r.interface.mtu : 1500;
   c.first_ident = first_ident;
   return c;
+}
+
+void defer_link_teardown() {
+#if defined(__linux__)
+  std::fflush(stdout);
+  std::fflush(stderr);
+  int alive[2];
+  if (::pipe2(alive, O_CLOEXEC) != 0) return;
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(alive[0]);
+    ::close(alive[1]);
+    return;
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls here: the parent may have threads.
+    ::close(alive[1]);
+    // Whoever reads our output must see its end when the parent exits.
+    for (int fd = 0; fd <= 2; ++fd) ::close(fd);
+    char c;
+    while (::read(alive[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    // The parent is gone: our copies of its descriptors are the last ones,
+    // and closing them here does the teardown.
+    ::_exit(0);
+  }
+  // The write end stays open, unused, until this process exits.
+  ::close(alive[0]);
+#endif
 }
 
 tl::expected<OpenedLink, int> open_link(const os::RouteDecision& route, const LinkFlags& flags,

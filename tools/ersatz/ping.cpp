@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ersatz/link/bpf.hpp>
 #include <ersatz/link/open_device.hpp>
 #include <ersatz/link/privileges.hpp>
@@ -196,7 +197,8 @@ class PingPrinter {
   }
 
   void sent() {
-    if (o_.flood && !o_.json) flood_.sent();
+    // -q silences -f's dots too, as in iputils.
+    if (o_.flood && !o_.json && !o_.quiet) flood_.sent();
   }
 
   /// Writes what -f has not shown yet: before a wait, or when `force`d.
@@ -214,11 +216,11 @@ class PingPrinter {
       fmt::print("}}\n");
       return;
     }
+    if (o_.quiet) return;
     if (o_.flood) {
       if (!r.duplicate) flood_.answered();
       return;
     }
-    if (o_.quiet) return;
     prefix(r.ts);
     fmt::print("{} bytes from {}: icmp_seq={} ttl={}", r.icmp_len, r.from, r.seq, r.ttl);
     if (r.rtt) fmt::print(" time={} ms", format_rtt(std::max<long long>(0, r.rtt->count() / 1000)));
@@ -237,11 +239,11 @@ class PingPrinter {
       fmt::print("{{\"seq\":{},\"from\":\"{}\",\"error\":\"{}\"}}\n", seq, from, what);
       return;
     }
+    if (o_.quiet) return;
     if (o_.flood) {
       flood_.failed();
       return;
     }
-    if (o_.quiet) return;
     prefix(ts);
     fmt::print("From {} icmp_seq={} {}\n", from, seq, what);
     std::fflush(stdout);
@@ -617,7 +619,9 @@ int run_ping(PingOptions& o) {
     error_line(fmt::format("{}: {}", device->capabilities().name, r.error().message()));
     return exit_usage;
   }
-  return app.finish();
+  const int status = app.finish();
+  defer_link_teardown();
+  return status;
 }
 
 }  // namespace

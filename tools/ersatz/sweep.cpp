@@ -693,6 +693,7 @@ int run_sweep(const SweepOptions& o) {
     return exit_usage;
   }
   printer.finish(*targets, clock.now() - start);
+  std::fflush(stdout);
   if (std::getenv("ERSATZ_SWEEP_DEBUG") != nullptr) {
     const auto& st = rt.stats();
     fmt::print(stderr,
@@ -701,11 +702,13 @@ int run_sweep(const SweepOptions& o) {
                sweep.pacer().rate(), sweep.pacer().cuts(), sweep.pacer().min_rtt().count(),
                st.turns, st.bursts, st.frames_in, st.frames_out, opened->use().drops());
   }
-  if (targets->unknown > 0) return exit_usage;
-  for (std::uint64_t i = 0; i < targets->set.size(); ++i) {
-    if ((c.shard_count == 1 || sweep.started(i)) && !sweep.alive(i)) return exit_failure;
+  int status = exit_ok;
+  for (std::uint64_t i = 0; i < targets->set.size() && status == exit_ok; ++i) {
+    if ((c.shard_count == 1 || sweep.started(i)) && !sweep.alive(i)) status = exit_failure;
   }
-  return exit_ok;
+  if (targets->unknown > 0) status = exit_usage;
+  defer_link_teardown();
+  return status;
 }
 
 }  // namespace

@@ -72,6 +72,7 @@
 // blocks without a kernel.
 #pragma once
 
+#include <linux/if_packet.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -218,8 +219,10 @@ class AfPacketDevice final : public Device {
   std::uint64_t tx_stamps_lost() const noexcept { return stamps_lost_; }
   /// Blocks (or V2 slots) skipped because they failed validation.
   std::uint64_t bad_blocks() const noexcept { return bad_blocks_; }
-  /// Whether receive uses per-frame TPACKET_V2 slots (else V3 blocks).
+  /// Whether receive uses per-frame TPACKET_V2 slots.
   bool frame_ring() const noexcept { return rx_frame_nr_ != 0; }
+  /// Whether receive reads the socket with recvmmsg, without a ring.
+  bool ringless() const noexcept { return rx_ring_ == RxRing::none; }
 
  private:
   AfPacketDevice() = default;
@@ -234,6 +237,8 @@ class AfPacketDevice final : public Device {
   /// The next frame waiting in the ring, if any (no system call).
   Result<std::optional<RxFrame>> next_from_blocks();
   Result<std::optional<RxFrame>> next_from_slots();
+  Result<std::optional<RxFrame>> next_from_socket();
+  void setup_socket_batch();
   Result<void> wait_readable(MonoTime deadline);
   Result<void> wait_tx_slot();
   Result<void> kick(bool wait);
@@ -264,6 +269,22 @@ class AfPacketDevice final : public Device {
   std::size_t rx_frame_size_ = 0;
   std::size_t rx_frame_nr_ = 0;
   bool rx_slot_held_ = false;  // the slot at rx_current_ was handed out
+  RxRing rx_ring_ = RxRing::blocks;
+  bool receives_ = true;
+
+  // Without a ring: one recvmmsg() fills up to rx_msgs_.size() slots
+  struct RxSlot {
+    std::size_t data_at;  // where its frame buffer starts in rx_buf_
+    sockaddr_ll from;
+  };
+  std::vector<mmsghdr> rx_msgs_;
+  std::vector<iovec> rx_iov_;
+  std::vector<RxSlot> rx_slots_;
+  std::vector<std::byte> rx_buf_;
+  std::vector<std::byte> rx_ctrl_;
+  std::size_t rx_slot_len_ = 0;  // bytes per slot, room for a tag in front
+  std::size_t rx_got_ = 0;       // slots the last recvmmsg() filled
+  std::size_t rx_next_ = 0;      // the next of those to hand out
 
   TxMode tx_mode_ = TxMode::send;
   std::uint64_t tx_count_ = 0;  // frames taken by transmit(): the next one's number

@@ -70,7 +70,12 @@ enum class TxMode : std::uint8_t {
 /// How AF_PACKET receives (af_packet.hpp).
 enum class RxRing : std::uint8_t {
   blocks,  ///< TPACKET_V3: frames batched into blocks; best for captures
-  frames,  ///< TPACKET_V2: each frame handed over at once; best for ping
+  frames,  ///< TPACKET_V2: each frame handed over at once; best for floods
+  /// No ring: frames are read with recvmmsg, a batch per system call. A
+  /// ring costs an RCU grace period to set up and two more to tear down
+  /// (about 10 ms each, in packet_set_ring and packet_release): too much
+  /// for a short run that receives a few frames.
+  none,
 };
 
 struct DeviceOptions {
@@ -83,6 +88,10 @@ struct DeviceOptions {
   /// Do not receive the frames this host sends (PACKET_IGNORE_OUTGOING, or
   /// pcap_setdirection(PCAP_D_IN)). A stack wants this; a capture does not.
   bool ignore_outgoing = true;
+  /// Whether this device receives at all. A send-only device (a transmit
+  /// lane of link::ParallelTx) binds without a protocol, so the kernel
+  /// never hands it a frame; receive() then returns nothing at once.
+  bool receive = true;
   /// Longest frame kept on receive; longer ones are cut (wire_len tells).
   std::uint32_t snaplen = 262144;
   /// A classic BPF program attached before the first frame is delivered, so

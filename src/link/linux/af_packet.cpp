@@ -25,6 +25,7 @@
 
 #include "ersatz/link/af_packet.hpp"
 #include "ersatz/link/netif.hpp"
+#include "ersatz/link/rx_control.hpp"
 
 namespace ersatz::link {
 namespace {
@@ -153,14 +154,29 @@ Result<void> AfPacketDevice::setup(const std::string& ifname, const DeviceOption
   tx_batch_ = std::max<std::size_t>(options.tx_batch, 1);
 
   const int fd = fd_.get();
-  version_ = options.rx_ring == RxRing::frames ? TPACKET_V2 : TPACKET_V3;
+  rx_ring_ = options.rx_ring;
+  receives_ = options.receive;
+  if (!receives_) rx_ring_ = RxRing::none;
+  version_ = rx_ring_ == RxRing::blocks ? TPACKET_V3 : TPACKET_V2;
   tx_data_at_ = version_ == TPACKET_V2 ? tx_data_at_v2 : tx_data_at_v3;
   tx_status_at_ = version_ == TPACKET_V2 ? v2_status_at : offsetof(tpacket3_hdr, tp_status);
   if (auto r = set_option(fd, SOL_PACKET, PACKET_VERSION, version_); !r) return r;
   // Room to put a stripped VLAN tag back in front of the frame (libpcap
   // reserves the same).
   if (auto r = set_option(fd, SOL_PACKET, PACKET_RESERVE, unsigned{vlan_len}); !r) return r;
-  if (options.ignore_outgoing) {
+  if (receives_ && rx_ring_ == RxRing::none) {
+    // Without a ring the arrival time comes as a control message, and so
+    // does a VLAN tag the kernel took off (the ring's header has both).
+    if (auto r = set_option(fd, SOL_SOCKET, SO_TIMESTAMPNS, int{1}); !r) return r;
+    if (auto r = set_option(fd, SOL_PACKET, PACKET_AUXDATA, int{1}); !r) return r;
+    // Room for a burst's answers between two reads; SO_RCVBUFFORCE needs
+    // CAP_NET_ADMIN, so SO_RCVBUF (capped by rmem_max) is the fallback.
+    constexpr int rcvbuf = 4 << 20;
+    if (!set_option(fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf))
+      (void)set_option(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf);
+    setup_socket_batch();
+  }
+  if (receives_ && options.ignore_outgoing) {
     // Linux 4.20+; before that, outgoing frames are recognised by their
     // sll_pkttype and skipped in receive().
     if (auto r = set_option(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, int{1}); !r) {
@@ -168,7 +184,7 @@ Result<void> AfPacketDevice::setup(const std::string& ifname, const DeviceOption
       drop_outgoing_ = true;
     }
   }
-  if (options.filter) {
+  if (receives_ && options.filter) {
     if (auto r = set_filter(*options.filter); !r) return r;
   }
   if (options.qdisc_bypass) {
@@ -183,7 +199,9 @@ Result<void> AfPacketDevice::setup(const std::string& ifname, const DeviceOption
 
   sockaddr_ll addr{};
   addr.sll_family = AF_PACKET;
-  addr.sll_protocol = htons(ETH_P_ALL);
+  // Protocol 0 for a send-only device: bound to the interface for sending,
+  // never registered to receive (packet_do_bind registers no hook).
+  addr.sll_protocol = receives_ ? htons(ETH_P_ALL) : 0;
   addr.sll_ifindex = ifindex_;
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
@@ -211,7 +229,10 @@ Result<void> AfPacketDevice::setup_rings(const DeviceOptions& options) {
   // Receive ring, rx_block_size * rx_blocks bytes either way.
   rx_block_size_ = round_up(std::max(options.rx_block_size, page), page);
   rx_block_nr_ = std::max<std::size_t>(options.rx_blocks, 2);
-  if (version_ == TPACKET_V2) {
+  if (rx_ring_ == RxRing::none) {
+    rx_block_size_ = 0;
+    rx_block_nr_ = 0;
+  } else if (version_ == TPACKET_V2) {
     // Fixed slots, each big enough for the header, the sockaddr_ll, the
     // reserve and the longest frame kept (tpacket_rcv cuts longer ones to
     // the slot); blocks only group slots, which may not straddle them.
@@ -290,6 +311,7 @@ Result<void> AfPacketDevice::setup_rings(const DeviceOptions& options) {
   }
 
   // One mapping holds both rings, receive first (packet_mmap.rst).
+  if (rx_size + tx_size == 0) return {};
   void* addr = ::mmap(nullptr, rx_size + tx_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (addr == MAP_FAILED) return fail_errno(errno);
   map_ = Mapping(addr, rx_size + tx_size);
@@ -354,10 +376,13 @@ Result<std::optional<RxFrame>> AfPacketDevice::receive(MonoTime deadline) {
   if (tx_queued_ > 0) {
     if (auto r = send_queued(false); !r) return tl::unexpected(r.error());
   }
+  if (!receives_) return std::optional<RxFrame>{};
   // The frame handed out last is the caller's until this call.
   if (rx_slot_held_) release_slot();
   for (;;) {
-    auto next = frame_ring() ? next_from_slots() : next_from_blocks();
+    auto next = rx_ring_ == RxRing::none ? next_from_socket()
+                : frame_ring()           ? next_from_slots()
+                                         : next_from_blocks();
     if (!next || *next) return next;
     if (MonoClock::now() >= deadline) return std::optional<RxFrame>{};
     if (auto r = wait_readable(deadline); !r) {
@@ -421,6 +446,84 @@ Result<std::optional<RxFrame>> AfPacketDevice::next_from_slots() {
     rx_slot_held_ = true;
     const std::uint32_t caplen = std::min(f->snaplen, snaplen_);
     return RxFrame{ConstBytes(slot + f->mac_offset, caplen), std::max(f->len, caplen), f->ts};
+  }
+}
+
+void AfPacketDevice::setup_socket_batch() {
+  // Slots for the longest frame kept, with a tag's room in front; as many
+  // as fit in 256 KiB, at most 64 (loopback's 64 KiB MTU gets a few).
+  const std::size_t keep = std::min<std::size_t>(snaplen_, max_tx_len_);
+  rx_slot_len_ = vlan_len + keep;
+  const std::size_t n = std::clamp<std::size_t>((std::size_t{256} << 10) / rx_slot_len_, 1, 64);
+  constexpr std::size_t ctrl_len = 128;  // a timespec and a tpacket_auxdata, with headers
+  rx_buf_.resize(n * rx_slot_len_);
+  rx_ctrl_.resize(n * ctrl_len);
+  rx_msgs_.resize(n);
+  rx_iov_.resize(n);
+  rx_slots_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    rx_slots_[i].data_at = i * rx_slot_len_;
+    rx_iov_[i].iov_base = rx_buf_.data() + rx_slots_[i].data_at + vlan_len;
+    rx_iov_[i].iov_len = keep;
+    auto& h = rx_msgs_[i].msg_hdr;
+    h.msg_iov = &rx_iov_[i];
+    h.msg_iovlen = 1;
+    h.msg_control = rx_ctrl_.data() + i * ctrl_len;
+  }
+}
+
+Result<std::optional<RxFrame>> AfPacketDevice::next_from_socket() {
+  constexpr std::size_t ctrl_len = 128;
+  for (;;) {
+    if (rx_next_ == rx_got_) {
+      // The kernel rewrites the lengths: set them again before each read.
+      for (std::size_t i = 0; i < rx_msgs_.size(); ++i) {
+        auto& h = rx_msgs_[i].msg_hdr;
+        h.msg_name = &rx_slots_[i].from;
+        h.msg_namelen = sizeof(sockaddr_ll);
+        h.msg_controllen = ctrl_len;
+        h.msg_flags = 0;
+      }
+      // MSG_TRUNC: msg_len is the frame's whole length, even when cut.
+      const int n = ::recvmmsg(fd_.get(), rx_msgs_.data(), static_cast<unsigned>(rx_msgs_.size()),
+                               MSG_DONTWAIT | MSG_TRUNC, nullptr);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+          return std::optional<RxFrame>{};
+        return fail_errno(errno);
+      }
+      rx_got_ = static_cast<std::size_t>(n);
+      rx_next_ = 0;
+      if (rx_got_ == 0) return std::optional<RxFrame>{};
+    }
+    const std::size_t i = rx_next_++;
+    const auto& h = rx_msgs_[i].msg_hdr;
+    const RxSlot& slot = rx_slots_[i];
+    if (drop_outgoing_ && slot.from.sll_pkttype == PACKET_OUTGOING) continue;
+    const ConstBytes control(static_cast<const std::byte*>(h.msg_control),
+                             std::min<std::size_t>(h.msg_controllen, ctrl_len));
+    auto meta = rxmeta::parse_control(control);
+    if (!meta) {
+      ++bad_blocks_;
+      continue;
+    }
+    const std::uint32_t wire_len = rx_msgs_[i].msg_len;
+    std::size_t caplen = std::min<std::size_t>(wire_len, rx_slot_len_ - vlan_len);
+    std::byte* frame = rx_buf_.data() + slot.data_at + vlan_len;
+    std::uint32_t len = wire_len;
+    if (meta->vlan_tci && caplen >= 12) {
+      // The tag back between the addresses and the type, as on the wire.
+      std::memmove(frame - vlan_len, frame, 12);
+      frame -= vlan_len;
+      const MutBytes tag(frame + 12, vlan_len);
+      store_be16(tag, 0, meta->vlan_tpid);
+      store_be16(tag, 2, *meta->vlan_tci);
+      caplen += vlan_len;
+      len += vlan_len;
+    }
+    return RxFrame{ConstBytes(frame, caplen),
+                   std::max<std::uint32_t>(len, static_cast<std::uint32_t>(caplen)),
+                   meta->ts.value_or(wall_now())};
   }
 }
 

@@ -2,12 +2,8 @@
 // control bytes, no system call (Documentation/networking/timestamping.rst,
 // "Reading timestamps"; the structs of <linux/errqueue.h>).
 //
-// The control bytes are a sequence of cmsghdrs as put_cmsg() writes them
-// (net/core/scm.c): a header whose cmsg_len counts header and data, the
-// data at CMSG_LEN(0), the next header CMSG_ALIGN(cmsg_len) further on.
-// Everything is read with memcpy at offsetof() positions, never through a
-// struct pointer into the buffer, so a hostile length can only fail a
-// check, not steer a read.
+// The control bytes are walked by cmsg::walk; every field is read with
+// memcpy at offsetof() positions.
 #include "ersatz/link/tx_timestamp.hpp"
 
 #include <linux/errqueue.h>
@@ -18,26 +14,11 @@
 #include <cstring>
 #include <ctime>
 
+#include "ersatz/link/cmsg.hpp"
 #include "ersatz/link/open_device.hpp"
 
 namespace ersatz::link::txstamp {
 namespace {
-
-template <class T>
-T load_host(ConstBytes b, std::size_t at) noexcept {
-  T v;
-  std::memcpy(&v, b.data() + at, sizeof v);
-  return v;
-}
-
-// cmsg framing of this ABI (<bits/socket.h>): headers and data aligned to
-// sizeof(size_t).
-constexpr std::size_t cmsg_align(std::size_t n) noexcept {
-  return (n + sizeof(std::size_t) - 1) & ~(sizeof(std::size_t) - 1);
-}
-constexpr std::size_t cmsg_header = sizeof(cmsghdr);
-constexpr std::size_t cmsg_data_at = cmsg_align(sizeof(cmsghdr));
-static_assert(cmsg_data_at == CMSG_LEN(0));
 
 // SCM_TIMESTAMPING (SO_TIMESTAMPING_OLD) carries struct scm_timestamping:
 // three struct timespec of this ABI. SCM_TIMESTAMPING_NEW carries struct
@@ -64,46 +45,38 @@ struct Seen {
 
 Result<std::optional<Stamp>> parse_control(ConstBytes control) noexcept {
   Seen seen;
-  std::size_t at = 0;
-  // A header that does not fit ends the walk, as CMSG_NXTHDR does: put_cmsg
-  // leaves unused room after the last message when it was cut short.
-  while (control.size() - at >= cmsg_header) {
-    const std::size_t len =
-        load_host<decltype(cmsghdr{}.cmsg_len)>(control, at + offsetof(cmsghdr, cmsg_len));
-    const auto level = load_host<int>(control, at + offsetof(cmsghdr, cmsg_level));
-    const auto type = load_host<int>(control, at + offsetof(cmsghdr, cmsg_type));
-    if (len < cmsg_data_at || len > control.size() - at) return fail(RawError::bad_control);
-    const ConstBytes data = control.subspan(at + cmsg_data_at, len - cmsg_data_at);
-
-    if (level == SOL_SOCKET && (type == scm_timestamping_old || type == scm_timestamping_new)) {
-      const bool is_new = type == scm_timestamping_new;
-      if (data.size() < (is_new ? new_ts_len : old_ts_len)) return fail(RawError::bad_control);
-      if (!seen.stamp) {
+  bool short_struct = false;
+  auto walked = cmsg::walk(control, [&](const cmsg::Message& m) {
+    const ConstBytes data = m.data;
+    if (m.level == SOL_SOCKET &&
+        (m.type == scm_timestamping_old || m.type == scm_timestamping_new)) {
+      const bool is_new = m.type == scm_timestamping_new;
+      if (data.size() < (is_new ? new_ts_len : old_ts_len)) {
+        short_struct = true;
+      } else if (!seen.stamp) {
         seen.stamp = true;
         if (is_new) {
-          seen.sec = load_host<std::int64_t>(data, 0);
-          seen.nsec = load_host<std::int64_t>(data, sizeof(std::int64_t));
+          seen.sec = cmsg::load<std::int64_t>(data, 0);
+          seen.nsec = cmsg::load<std::int64_t>(data, sizeof(std::int64_t));
         } else {
-          seen.sec = load_host<time_t>(data, offsetof(timespec, tv_sec));
-          seen.nsec = load_host<long>(data, offsetof(timespec, tv_nsec));
+          seen.sec = cmsg::load<time_t>(data, offsetof(timespec, tv_sec));
+          seen.nsec = cmsg::load<long>(data, offsetof(timespec, tv_nsec));
         }
       }
-    } else if (level == SOL_PACKET && type == PACKET_TX_TIMESTAMP) {
-      if (data.size() < sizeof(sock_extended_err)) return fail(RawError::bad_control);
-      if (!seen.err) {
+    } else if (m.level == SOL_PACKET && m.type == PACKET_TX_TIMESTAMP) {
+      if (data.size() < sizeof(sock_extended_err)) {
+        short_struct = true;
+      } else if (!seen.err) {
         seen.err = true;
-        seen.ee_errno = load_host<std::uint32_t>(data, offsetof(sock_extended_err, ee_errno));
-        seen.origin = load_host<std::uint8_t>(data, offsetof(sock_extended_err, ee_origin));
-        seen.info = load_host<std::uint32_t>(data, offsetof(sock_extended_err, ee_info));
-        seen.data = load_host<std::uint32_t>(data, offsetof(sock_extended_err, ee_data));
+        seen.ee_errno = cmsg::load<std::uint32_t>(data, offsetof(sock_extended_err, ee_errno));
+        seen.origin = cmsg::load<std::uint8_t>(data, offsetof(sock_extended_err, ee_origin));
+        seen.info = cmsg::load<std::uint32_t>(data, offsetof(sock_extended_err, ee_info));
+        seen.data = cmsg::load<std::uint32_t>(data, offsetof(sock_extended_err, ee_data));
       }
     }
-
-    // The next header, if the aligned length leaves room for one.
-    const std::size_t step = cmsg_align(len);
-    if (step > control.size() - at) break;
-    at += step;
-  }
+  });
+  if (!walked) return tl::unexpected(walked.error());
+  if (short_struct) return fail(RawError::bad_control);
 
   if (!seen.stamp || !seen.err) return std::optional<Stamp>{};
   // A timestamp report has ee_errno ENOMSG and its own origin
