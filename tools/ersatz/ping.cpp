@@ -598,11 +598,18 @@ int run_ping(PingOptions& o) {
     return exit_usage;
   }
   link::DeviceOptions dev_options;
-  // ping waits for each answer: a per-frame ring hands a reply over the
-  // moment it lands (a TPACKET_V3 block would hold it until its timer).
-  dev_options.rx_ring = link::RxRing::frames;
+  // A flood waits for each answer: a per-frame ring hands a reply over the
+  // moment it lands, without a system call (a TPACKET_V3 block would hold
+  // it until its timer). A ring costs an RCU grace period to set up,
+  // though, which a ping a second does not win back: it reads the socket.
+  const bool fast = o.flood || o.interval < 0.05;
+  dev_options.rx_ring = fast ? link::RxRing::frames : link::RxRing::none;
   dev_options.tx_mode = link::TxMode::send;
-  dev_options.tx_timestamps = true;
+  // Round trips count from the kernel's departure stamp, as replies count
+  // from its arrival stamp. Reading a stamp back costs a system call per
+  // probe, which would halve a flood; a flood keeps iputils' way (the time
+  // just after send()), and shows its round trips only in the summary.
+  dev_options.tx_timestamps = !o.flood;
   auto opened = open_link(*route, o.link, dev_options);
   if (!opened) return exit_usage;  // iputils exits 2 whatever kept the socket from opening
   link::Device* device = &opened->use();

@@ -55,6 +55,8 @@ constexpr std::size_t block_status_at =
 constexpr std::size_t tx_data_at_v3 = TPACKET_ALIGN(sizeof(tpacket3_hdr));
 constexpr std::size_t tx_data_at_v2 = TPACKET_ALIGN(sizeof(tpacket2_hdr));
 constexpr std::size_t vlan_len = 4;
+// Control bytes per received frame without a ring (next_from_socket).
+constexpr std::size_t rx_ctrl_len = 256;
 // tp_status is the first word of a V2 header, the sixth of a V3 one.
 constexpr std::size_t v2_status_at = offsetof(tpacket2_hdr, tp_status);
 
@@ -455,7 +457,9 @@ void AfPacketDevice::setup_socket_batch() {
   const std::size_t keep = std::min<std::size_t>(snaplen_, max_tx_len_);
   rx_slot_len_ = vlan_len + keep;
   const std::size_t n = std::clamp<std::size_t>((std::size_t{256} << 10) / rx_slot_len_, 1, 64);
-  constexpr std::size_t ctrl_len = 128;  // a timespec and a tpacket_auxdata, with headers
+  // A timespec, a tpacket_auxdata and, with SO_TIMESTAMPING on for
+  // transmit stamps, an scm_timestamping too, each with its header.
+  constexpr std::size_t ctrl_len = rx_ctrl_len;
   rx_buf_.resize(n * rx_slot_len_);
   rx_ctrl_.resize(n * ctrl_len);
   rx_msgs_.resize(n);
@@ -473,7 +477,7 @@ void AfPacketDevice::setup_socket_batch() {
 }
 
 Result<std::optional<RxFrame>> AfPacketDevice::next_from_socket() {
-  constexpr std::size_t ctrl_len = 128;
+  constexpr std::size_t ctrl_len = rx_ctrl_len;
   for (;;) {
     if (rx_next_ == rx_got_) {
       // The kernel rewrites the lengths: set them again before each read.
@@ -502,10 +506,12 @@ Result<std::optional<RxFrame>> AfPacketDevice::next_from_socket() {
     if (drop_outgoing_ && slot.from.sll_pkttype == PACKET_OUTGOING) continue;
     const ConstBytes control(static_cast<const std::byte*>(h.msg_control),
                              std::min<std::size_t>(h.msg_controllen, ctrl_len));
+    // Metadata the kernel cut short (MSG_CTRUNC) or that does not parse
+    // costs the frame its kernel time and tag, not the frame itself.
     auto meta = rxmeta::parse_control(control);
-    if (!meta) {
+    if (!meta || (h.msg_flags & MSG_CTRUNC) != 0) {
       ++bad_blocks_;
-      continue;
+      if (!meta) meta = rxmeta::Meta{};
     }
     const std::uint32_t wire_len = rx_msgs_[i].msg_len;
     std::size_t caplen = std::min<std::size_t>(wire_len, rx_slot_len_ - vlan_len);
