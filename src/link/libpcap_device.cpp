@@ -214,7 +214,7 @@ Result<std::optional<RxFrame>> LibpcapDevice::receive(MonoTime deadline) {
     if (rc == pcap::error_break) return std::optional<RxFrame>{};
     if (rc < 0) return fail(RawError::pcap_failure);
     // rc == 0: nothing buffered (non-blocking mode).
-    if (MonoClock::now() >= deadline) return std::optional<RxFrame>{};
+    if (deadline == no_wait || MonoClock::now() >= deadline) return std::optional<RxFrame>{};
     if (auto w = wait(deadline); !w) {
       if (w.error() == std::errc::interrupted) return std::optional<RxFrame>{};
       return tl::unexpected(w.error());

@@ -42,6 +42,10 @@ struct RxFrame {
   Timestamp ts;                ///< when it arrived: the kernel's stamp where available
 };
 
+/// A deadline that has always passed: receive() takes what is waiting
+/// and returns at once, without reading the clock.
+inline constexpr MonoTime no_wait{};
+
 class Device {
  public:
   virtual ~Device() = default;

@@ -386,7 +386,7 @@ Result<std::optional<RxFrame>> AfPacketDevice::receive(MonoTime deadline) {
                 : frame_ring()           ? next_from_slots()
                                          : next_from_blocks();
     if (!next || *next) return next;
-    if (MonoClock::now() >= deadline) return std::optional<RxFrame>{};
+    if (deadline == no_wait || MonoClock::now() >= deadline) return std::optional<RxFrame>{};
     if (auto r = wait_readable(deadline); !r) {
       if (r.error() == std::errc::interrupted) return std::optional<RxFrame>{};
       return tl::unexpected(r.error());
