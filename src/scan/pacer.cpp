@@ -72,29 +72,33 @@ void Pacer::on_congestion(MonoTime /*now*/) noexcept { congested_ = true; }
 
 void Pacer::decide(MonoTime now) noexcept {
   // Queues building up on the path show as round trips well above the
-  // fastest one seen: the median of this epoch against four times the
-  // minimum, with a millisecond of slack for a fast link's scheduling
-  // noise.
+  // usual ones. "Usual" is the lowest median of any epoch so far (a single
+  // fastest reply says little: on a veth the answer to the first probe of
+  // a burst comes back within the send call). An epoch whose median is
+  // more than twice that, plus 2 ms (a burst's own sending time, and
+  // scheduling noise), is congested.
   bool slow = false;
-  if (epoch_rtts_.size() >= 8 && min_rtt_.count() > 0) {
+  if (epoch_rtts_.size() >= 8) {
     auto mid = epoch_rtts_.begin() + static_cast<std::ptrdiff_t>(epoch_rtts_.size() / 2);
     std::nth_element(epoch_rtts_.begin(), mid, epoch_rtts_.end());
-    const std::int64_t limit = std::max(4 * min_rtt_.count(), min_rtt_.count() + 1'000'000);
-    slow = *mid > limit;
+    const std::int64_t median = *mid;
+    if (usual_rtt_ == 0 || median < usual_rtt_) usual_rtt_ = median;
+    slow = median > 2 * usual_rtt_ + 2'000'000;
   }
   if (congested_ || slow) {
     rate_ = std::max(rate_ * 0.5, config_.min_rate);
     slow_start_ = false;
     ++cuts_;
   } else if (backlogged_) {
-    rate_ = std::min(slow_start_ ? rate_ * 1.5 : rate_ * 1.1, config_.max_rate);
+    rate_ = std::min(slow_start_ ? rate_ * 2 : rate_ * 1.1, config_.max_rate);
   }
   congested_ = false;
   backlogged_ = false;
   epoch_rtts_.clear();
   // An epoch spans at least two round trips, so that it sees the replies
   // to its own probes.
-  const auto span = std::max<std::chrono::nanoseconds>(config_.epoch, 2 * min_rtt_);
+  const auto span =
+      std::max<std::chrono::nanoseconds>(config_.epoch, std::chrono::nanoseconds(2 * usual_rtt_));
   epoch_end_ = now + std::chrono::duration_cast<MonoClock::duration>(span);
 }
 

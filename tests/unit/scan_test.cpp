@@ -197,21 +197,23 @@ TEST(Pacer, AdaptiveGrowsWhileRepliesKeepUpAndHalvesOnCongestion) {
     p.allowance(at(t), 1000);  // the epoch is decided
   };
   epoch(50us);
-  const double first = p.rate();
-  EXPECT_DOUBLE_EQ(first, 15000);  // slow start: +50 %
+  EXPECT_DOUBLE_EQ(p.rate(), 20000);  // slow start: doubles
   epoch(50us);
-  EXPECT_DOUBLE_EQ(p.rate(), 22500);
-  // Round trips far above the fastest seen: a queue is building.
+  EXPECT_DOUBLE_EQ(p.rate(), 40000);
+  // A burst's own sending time is not congestion: 2 ms of slack.
+  epoch(1500us);
+  EXPECT_DOUBLE_EQ(p.rate(), 80000);
+  // Round trips far above the usual ones: a queue is building.
   epoch(5ms);
-  EXPECT_DOUBLE_EQ(p.rate(), 11250);
+  EXPECT_DOUBLE_EQ(p.rate(), 40000);
   EXPECT_EQ(p.cuts(), 1u);
   // Afterwards it grows by a tenth only.
   epoch(50us);
-  EXPECT_NEAR(p.rate(), 12375, 1e-6);
+  EXPECT_NEAR(p.rate(), 44000, 1e-6);
   // Drops in the kernel are congestion too.
   p.on_congestion(at(t));
   epoch(50us);
-  EXPECT_NEAR(p.rate(), 6187.5, 1e-6);
+  EXPECT_NEAR(p.rate(), 22000, 1e-6);
 }
 
 TEST(Pacer, AdaptiveDoesNotGrowWhenIdle) {

@@ -65,11 +65,16 @@ struct LinkFlags {
   std::string pcap_out;  ///< --pcap-out: every frame sent and received
 };
 
-/// An open device, wrapped in a Tracer with --pcap-out.
+/// An open device, wrapped in a Tracer with --pcap-out, or with transmit
+/// lanes (link::ParallelTx) of send-only devices on the same interface.
 struct OpenedLink {
   std::unique_ptr<link::Device> device;
   std::unique_ptr<link::Tracer> tracer;
-  link::Device& use() { return tracer ? *tracer : *device; }
+  std::unique_ptr<link::Device> lanes;
+  link::Device& use() {
+    if (lanes) return *lanes;
+    return tracer ? static_cast<link::Device&>(*tracer) : *device;
+  }
 };
 
 /// Lets the process exit without waiting for the kernel to tear its raw
@@ -85,7 +90,9 @@ void defer_link_teardown();
 /// Opens the route's interface with the arp-or-icmp filter, then drops
 /// every privilege. On failure the message is printed and the error is the
 /// exit code.
+/// With `extra_lanes` > 0 (Linux, and no --pcap-out), that many more
+/// sockets are opened, send-only, as transmit lanes.
 tl::expected<OpenedLink, int> open_link(const os::RouteDecision& route, const LinkFlags& flags,
-                                        link::DeviceOptions options);
+                                        link::DeviceOptions options, std::size_t extra_lanes = 0);
 
 }  // namespace ersatz::tools

@@ -17,6 +17,9 @@
 #include <cstdio>
 #include <cstring>
 #include <ersatz/link/bpf.hpp>
+#if defined(__linux__)
+#include <ersatz/link/parallel_tx.hpp>
+#endif
 #include <ersatz/link/pcap_library.hpp>
 #include <ersatz/link/privileges.hpp>
 #include <memory>
@@ -129,7 +132,7 @@ void defer_link_teardown() {
 }
 
 tl::expected<OpenedLink, int> open_link(const os::RouteDecision& route, const LinkFlags& flags,
-                                        link::DeviceOptions options) {
+                                        link::DeviceOptions options, std::size_t extra_lanes) {
   auto backend = link::parse_backend(flags.backend);
   if (!backend) {
     error_line(fmt::format("unknown backend '{}': use afpacket, pcap or auto", flags.backend));
@@ -147,11 +150,29 @@ tl::expected<OpenedLink, int> open_link(const os::RouteDecision& route, const Li
     report_open_failure(route.interface.name, dev.error(), detail);
     return tl::unexpected(exit_usage);
   }
-  // Least privilege: nothing after this point needs capabilities.
-  if (auto r = link::drop_privileges(); !r)
-    error_line(fmt::format("cannot drop privileges: {}", r.error().message()));
   OpenedLink out;
   out.device = std::move(*dev);
+#if defined(__linux__)
+  std::vector<std::unique_ptr<link::Device>> lanes;
+  link::DeviceOptions lane_options = options;
+  lane_options.receive = false;
+  lane_options.filter.reset();
+  for (std::size_t i = 0; i < extra_lanes && flags.pcap_out.empty(); ++i) {
+    auto lane = link::open_device(name, lane_options, &detail);
+    if (!lane) break;  // fewer lanes, not a failure: the main device sends too
+    lanes.push_back(std::move(*lane));
+  }
+#else
+  (void)extra_lanes;
+#endif
+  // Least privilege: nothing after this point needs capabilities.
+  // Capabilities belong to threads: the lanes' threads start only now,
+  // so that they inherit the empty sets.
+  if (auto r = link::drop_privileges(); !r)
+    error_line(fmt::format("cannot drop privileges: {}", r.error().message()));
+#if defined(__linux__)
+  if (!lanes.empty()) out.lanes = std::make_unique<link::ParallelTx>(*out.device, std::move(lanes));
+#endif
   if (!flags.pcap_out.empty()) {
     auto w = link::PcapWriter::create(flags.pcap_out);
     if (!w) {

@@ -18,6 +18,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #if defined(_WIN32)
@@ -70,6 +71,7 @@ struct SweepOptions {
   std::optional<std::uint64_t> seed;
   bool json = false;
   bool busy_poll = false;
+  std::string senders = "auto";  // --senders N|auto
   LinkFlags link;
 };
 
@@ -629,6 +631,19 @@ class NextHops {
   std::optional<Ipv4Address> fallback_;
 };
 
+/// How many threads send. On a veth most of a probe's cost is the
+/// kernel's, run on the sending CPU (the peer's answer included), so a
+/// large sweep sends from every CPU (link::ParallelTx). fping's -i (a gap
+/// between any two probes) and count mode stay on one; so do small sweeps,
+/// which would not win back a socket per thread.
+std::size_t senders(const SweepOptions& o, const Settings& s, const scan::TargetSet& t) {
+  if (o.senders != "auto") return std::max<std::size_t>(1, std::stoul(o.senders));
+  if (s.config.count > 0 || s.config.pacing.mode == scan::PacerConfig::Mode::interval ||
+      t.size() < 4096)
+    return 1;
+  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+}
+
 SipKey random_key(std::random_device& rd) {
   auto word = [&] { return (std::uint64_t{rd()} << 32) | rd(); };
   return SipKey{word(), word()};
@@ -663,16 +678,18 @@ int run_sweep(const SweepOptions& o) {
   c.ident = static_cast<std::uint16_t>(rd());
 
   link::DeviceOptions dev_options;
-  dev_options.rx_ring = link::RxRing::frames;
-  // Bursts leave through the TX ring with one system call each.
-  dev_options.tx_mode = link::TxMode::ring;
-  dev_options.tx_batch = 256;
+  // No rings: each would cost an RCU grace period (about 10 ms) to set up
+  // and more to tear down, where a sweep of a /16 takes a few hundred ms.
+  // Replies are read with recvmmsg, bursts leave with one sendmmsg.
+  dev_options.rx_ring = link::RxRing::none;
+  dev_options.tx_mode = link::TxMode::sendmmsg;
+  dev_options.tx_batch = 512;
   dev_options.tx_frames = 512;
   // Replies, errors (quote and our cookie) and ARP: no need for more of a
   // frame than the probe itself, and smaller slots make a deeper ring.
   dev_options.snaplen =
       static_cast<std::uint32_t>(std::max<std::size_t>(256, 14 + 60 + 8 + 60 + 8 + c.data_len));
-  auto opened = open_link(*route, o.link, dev_options);
+  auto opened = open_link(*route, o.link, dev_options, senders(o, *settings, targets->set) - 1);
   if (!opened) return exit_usage;
 
   runtime::signals::install();
@@ -761,6 +778,15 @@ Command register_sweep(CLI::App& parent) {
       ->option_text("S");
   app->add_flag("--json", o->json, "JSON Lines: one object per target");
   app->add_flag("--busy-poll", o->busy_poll, "Spin on the receive ring instead of sleeping");
+  app->add_option("--senders", o->senders,
+                  "Threads that send, each with a socket (auto: one per CPU, up to 4, for "
+                  "4096 targets or more)")
+      ->check([](const std::string& v) {
+        if (v == "auto") return std::string();
+        auto n = parse_number<long>(v);
+        return n && *n >= 1 && *n <= 64 ? std::string() : std::string("1..64 or auto");
+      })
+      ->option_text("N|auto");
   app->add_option("--backend", o->link.backend, "Raw device backend: afpacket, pcap or auto")
       ->option_text("NAME");
   app->add_option("--pcap-out", o->link.pcap_out, "Write every frame sent and received to FILE")

@@ -4,10 +4,11 @@
 //   * interval (-i MS, as fping): at least that long between two probes;
 //   * rate (--rate PPS): a token bucket at a fixed rate;
 //   * adaptive (neither): as fast as the path answers. The rate starts
-//     modest and grows by half each epoch while the replies keep up, then
-//     halves on a sign of congestion (replies much slower than the fastest
-//     seen, frames the kernel dropped before we read them, sends the
-//     kernel refused) and from there grows by a tenth per epoch: AIMD, as
+//     modest and doubles each epoch while the replies keep up, then
+//     halves on a sign of congestion (an epoch's median round trip well
+//     above the lowest epoch median seen, frames the kernel dropped before
+//     we read them, sends the kernel refused) and from there grows by a
+//     tenth per epoch: AIMD, as
 //     TCP does with its window (RFC 5681 §3.1), but on a rate, because a
 //     sweep of mostly silent addresses has no acknowledgements to clock it.
 //
@@ -28,7 +29,7 @@ struct PacerConfig {
   std::chrono::nanoseconds interval{10'000'000};  ///< Mode::interval
   double rate = 0;                                ///< Mode::rate, probes per second
   // Mode::adaptive
-  double initial_rate = 20'000;
+  double initial_rate = 50'000;
   double min_rate = 1'000;
   double max_rate = 4'000'000;
   std::chrono::nanoseconds epoch{5'000'000};  ///< at least; two round trips when those are longer
@@ -75,6 +76,7 @@ class Pacer {
   // adaptive
   MonoTime epoch_end_{};
   std::chrono::nanoseconds min_rtt_{0};
+  std::int64_t usual_rtt_ = 0;            // the lowest epoch median (ns)
   std::vector<std::int64_t> epoch_rtts_;  // this epoch's samples (ns), bounded
   bool congested_ = false;
   bool backlogged_ = false;

@@ -77,7 +77,7 @@ struct SweepConfig {
   std::uint8_t ttl = 64;
   std::uint8_t tos = 0;
   bool dont_fragment = false;  ///< -M: DF on every probe (else DF on what fits the path MTU)
-  SipKey order_key;  ///< the permutation's key: the same for every shard of a sweep
+  SipKey order_key;            ///< the permutation's key: the same for every shard of a sweep
   std::uint32_t shard_index = 0;
   std::uint32_t shard_count = 1;
   SipKey cookie_key;  ///< random per run
