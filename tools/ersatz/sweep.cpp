@@ -683,8 +683,9 @@ int run_sweep(const SweepOptions& o) {
   // Replies are read with recvmmsg, bursts leave with one sendmmsg.
   dev_options.rx_ring = link::RxRing::none;
   dev_options.tx_mode = link::TxMode::sendmmsg;
-  dev_options.tx_batch = 512;
-  dev_options.tx_frames = 512;
+  // A burst is at most 256 probes (scan::Sweep), dealt over the lanes.
+  dev_options.tx_batch = 256;
+  dev_options.tx_frames = 256;
   // Replies, errors (quote and our cookie) and ARP: no need for more of a
   // frame than the probe itself, and smaller slots make a deeper ring.
   dev_options.snaplen =
