@@ -5,13 +5,13 @@
 
 #include <fmt/format.h>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <ersatz/decode/dissect.hpp>
 #include <ersatz/link/open_device.hpp>
 #include <ersatz/link/pcap_file.hpp>
 #include <ersatz/link/privileges.hpp>
 #include <ersatz/os/discovery.hpp>
+#include <ersatz/runtime/runtime.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -148,28 +148,6 @@ int run_file(const DumpOptions& opt) {
 
 // ------------------------------------------------------------------ live
 
-volatile std::sig_atomic_t stop_requested = 0;
-
-extern "C" void request_stop(int /*signo*/) { stop_requested = 1; }
-
-/// SIGINT and SIGTERM end the capture cleanly. No SA_RESTART: the wait in
-/// receive() returns at once rather than running to its deadline.
-void install_stop_handlers() {
-#if defined(_WIN32)
-  // Windows has the C runtime's signal() only: Ctrl+C arrives as SIGINT
-  // (on a thread of its own), and the handler stays installed.
-  std::signal(SIGINT, request_stop);
-  std::signal(SIGTERM, request_stop);
-#else
-  struct sigaction sa {};
-  sa.sa_handler = request_stop;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-#endif
-}
-
 int run_live(const DumpOptions& opt) {
   std::string name = *opt.interface;
   if (name.empty()) {
@@ -201,7 +179,7 @@ int run_live(const DumpOptions& opt) {
     error_line(fmt::format("{}: {}", opt.write_file, writer.error().message()));
     return exit_failure;
   }
-  install_stop_handlers();
+  runtime::signals::install();
   if (!opt.json) {
     fmt::print(stderr, "listening on {}, link-type EN10MB (Ethernet), snapshot length {} bytes\n",
                name, dev_opt.snaplen);
@@ -210,7 +188,7 @@ int run_live(const DumpOptions& opt) {
   link::Device& d = **dev;
   std::uint64_t n = 0;
   int status = exit_ok;
-  while (stop_requested == 0 && (opt.count == 0 || n < opt.count)) {
+  while (!runtime::signals::stop_requested() && (opt.count == 0 || n < opt.count)) {
     // Take what is ready without waiting; when nothing is, hand the output
     // over (a reader of a live capture wants each line as it happens), then
     // wait a bounded time so a stop request is seen promptly.

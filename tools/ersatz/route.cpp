@@ -2,15 +2,6 @@
 // tells it, followed along the whole chain: the matched route, the out
 // interface by index and by name, the capture device, the source address
 // and MAC. With no DEST, the default route.
-#if defined(_WIN32)
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#else
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#endif
-
 #include <fmt/format.h>
 #include <algorithm>
 #include <cstdio>
@@ -45,21 +36,7 @@ tl::expected<wire::Ipv4Address, std::string> resolve(const std::string& text) {
   if (text.empty() || text.find_first_not_of("0123456789.") == std::string::npos) {
     return tl::unexpected<std::string>("not an IPv4 address");
   }
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_DGRAM;  // one answer per address, not one per socket type
-  addrinfo* res = nullptr;
-  if (const int rc = ::getaddrinfo(text.c_str(), nullptr, &hints, &res); rc != 0) {
-    return tl::unexpected<std::string>(::gai_strerror(rc));
-  }
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(res, &::freeaddrinfo);
-  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    if (ai->ai_family != AF_INET || ai->ai_addrlen < sizeof(sockaddr_in)) continue;
-    sockaddr_in sin{};
-    std::memcpy(&sin, ai->ai_addr, sizeof sin);
-    return wire::Ipv4Address(ntohl(sin.sin_addr.s_addr));
-  }
-  return tl::unexpected<std::string>("no IPv4 address");
+  return resolve_ipv4(text);
 }
 
 std::string prefix_text(const os::Route& r) {
