@@ -5,8 +5,9 @@
 #
 # Inside the client namespace it lists the interfaces and routes ersatz
 # discovers, then pings on-link and through the router with ersatz's own
-# Ethernet, ARP, IPv4 and ICMP (the kernel only hands over raw frames), and
-# finally decodes a capture as tcpdump would. Everything stays inside
+# Ethernet, ARP, IPv4 and ICMP (the kernel only hands over raw frames),
+# sweeps as fping does (and a whole /16 at once), and finally decodes a
+# capture as tcpdump would. Everything stays inside
 # 198.18.0.0/15 and the lab is torn down on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,4 +31,9 @@ in_client "$ersatz" route "$LAB_PEER_IP"
 in_client "$ersatz" ping -c 3 "$LAB_ROUTER_IP"
 in_client "$ersatz" ping -c 3 "$LAB_PEER_IP"
 in_client "$ersatz" ping -c 1 -t 1 "$LAB_PEER_IP" || true
+# fping's lines for a mix of live, routed-unreachable and silent targets,
+# then a whole /16 behind the router (AnyIP) with the statistics.
+in_client "$ersatz" sweep -e -r 1 "$LAB_ROUTER_IP" "$LAB_PEER_IP" 198.19.0.5 "$LAB_UNREACHABLE_IP" \
+  "$LAB_NOBODY_IP" || true
+in_client "$ersatz" sweep -q -s -g 198.19.0.0/16
 run "$ersatz" dump -c 12 -r tests/data/sample.pcap
