@@ -4,6 +4,7 @@
 // Dissection holds must lie inside the frame.
 #include <fmt/format.h>
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -178,6 +179,36 @@ void run(ConstBytes frame, std::uint32_t wire_len) {
     const std::string_view line(text.data(), text.size());
     FUZZ_CHECK(line.size() >= 16);  // "HH:MM:SS.uuuuuu "
     FUZZ_CHECK(ersatz_fuzz::printable_line(line));
+  }
+
+  // The raw dumps after a line: each stays within what was captured, and
+  // -x writes only hex digits, spaces, offsets and line breaks.
+  const std::size_t link_len = decode::link_header_len(d, frame);
+  FUZZ_CHECK(link_len <= frame.size());
+  for (const auto kind :
+       {decode::RawDump::hex, decode::RawDump::hex_ascii, decode::RawDump::ascii}) {
+    for (const bool with_link : {false, true}) {
+      fmt::memory_buffer raw;
+      decode::format_raw(raw, frame, link_len, kind, with_link);
+      const std::size_t shown = with_link ? frame.size() : frame.size() - link_len;
+      if (!with_link && frame.size() <= link_len) FUZZ_CHECK(raw.size() == 0);
+      if (kind == decode::RawDump::ascii && raw.size() > 0) FUZZ_CHECK(raw.size() <= 1 + shown);
+      if (kind == decode::RawDump::hex) {
+        for (const char c : std::string_view(raw.data(), raw.size()))
+          FUZZ_CHECK(std::isxdigit(static_cast<unsigned char>(c)) || c == ' ' || c == '\n' ||
+                     c == '\t' || c == 'x' || c == ':');
+      }
+    }
+  }
+  for (const auto style :
+       {decode::TimeStyle::none, decode::TimeStyle::unix_seconds, decode::TimeStyle::since_previous,
+        decode::TimeStyle::date_and_time, decode::TimeStyle::since_first}) {
+    decode::TextOptions o;
+    o.time = style;
+    o.reference = Timestamp{frame.size() > 0 ? 1'700'000'001 : 1'699'999'999, 5};
+    fmt::memory_buffer line;
+    decode::format_text(line, f, d, o);
+    FUZZ_CHECK(ersatz_fuzz::printable_line(std::string_view(line.data(), line.size())));
   }
 
   fmt::memory_buffer json;

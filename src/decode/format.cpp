@@ -157,8 +157,7 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
 
 void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
                  const TextOptions& opts) {
-  format_time_of_day(out, frame.ts);
-  append(out, ' ');
+  format_timestamp(out, frame.ts, opts);
   if (!d.eth_header) {
     append(out, " [|ether]");
     return;

@@ -217,6 +217,38 @@ for n, line in enumerate(lines, 1):
     assert json.loads(line)["frame.number"] == n
 ' "$tmp/j.out"
 
+# ---------------------------------------------------- filter expressions
+# Live, the program libpcap compiles runs in the kernel on ersatz's socket:
+# side by side with tcpdump and the same expression, both must keep the
+# same frames of the same traffic (ARP, 3 requests, 3 replies, then a UDP
+# datagram): the same number, and for ARP and ICMP the same lines.
+# expect EXPRESSION COUNT
+for case in "icmp[icmptype] == icmp-echo:3" "arp or icmp[icmptype] == icmp-echoreply:5" "udp:1"; do
+  expr=${case%:*}
+  count=${case##*:}
+  flush_arp
+  start tdf ip netns exec "$NS_A" tcpdump -nn -l -i a0 "$expr" || { fails=$((fails + 1)); continue; }
+  # shellcheck disable=SC2086 # the expression is words, as tcpdump takes them
+  start ezf ip netns exec "$NS_A" "$ersatz" dump -nn -i a0 $expr || { fails=$((fails + 1)); continue; }
+  ping_b
+  in_ns "$NS_A" bash -c 'echo ersatz >/dev/udp/198.18.5.2/9' 2>/dev/null
+  sleep 0.5
+  finish ezf
+  finish tdf
+  # tcpdump ends its output with an empty line when interrupted.
+  n_ez=$(grep -c . "$tmp/ezf.out")
+  n_td=$(grep -c . "$tmp/tdf.out")
+  check "filter '$expr': $count frames, as tcpdump" test "$n_ez" -eq "$count" -a "$n_td" -eq "$count"
+  if [ "$expr" != udp ]; then
+    check "filter '$expr': the same lines as tcpdump's" \
+      test "$(grep . "$tmp/tdf.out" | cut -d' ' -f2- | sort)" = \
+      "$(grep . "$tmp/ezf.out" | cut -d' ' -f2- | sort)"
+  fi
+done
+ip netns exec "$NS_A" "$ersatz" dump -i a0 icmp and hots 1 >/dev/null 2>"$tmp/bad.err"
+check "bad filter: exit 1" test $? -eq 1
+check "bad filter: one line" test "$(wc -l <"$tmp/bad.err")" -eq 1
+
 # ------------------------------------------------- default interface (-i)
 ip -n "$NS_A" route add default via 198.18.5.2
 flush_arp

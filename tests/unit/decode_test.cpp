@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -157,6 +159,74 @@ TEST_F(DecodeTest, UnknownEthertypeShowsLinkHeader) {
             "00:00:00.000000 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff, ethertype Unknown (0x88b5), "
             "length 60: ");
   EXPECT_EQ(line(Bytes(5)), "00:00:00.000000  [|ether]");
+}
+
+}  // namespace
+}  // namespace ersatz::decode
+
+// ---------------------------------------------------------------- -t and -x
+
+namespace ersatz::decode {
+namespace {
+
+std::string stamp(Timestamp ts, TimeStyle style, Timestamp ref = {}) {
+  fmt::memory_buffer out;
+  TextOptions o;
+  o.time = style;
+  o.reference = ref;
+  format_timestamp(out, ts, o);
+  return std::string(out.data(), out.size());
+}
+
+TEST(Timestamps, EveryTcpdumpStyle) {
+  const Timestamp ts{1795879365, 967956123};
+  EXPECT_EQ(stamp(ts, TimeStyle::none), "");
+  EXPECT_EQ(stamp(ts, TimeStyle::unix_seconds), "1795879365.967956 ");
+  // Deltas are signed and printed as a time of day, in UTC.
+  EXPECT_EQ(stamp(ts, TimeStyle::since_previous, Timestamp{1795879365, 967933000}),
+            " 00:00:00.000023 ");
+  EXPECT_EQ(stamp(Timestamp{1795879363, 0}, TimeStyle::since_first, Timestamp{1795879365, 0}),
+            "-00:00:02.000000 ");
+  // Seconds with the top bit of 32 set: tcpdump cannot convert them.
+  EXPECT_EQ(stamp(Timestamp{0x80000001, 0}, TimeStyle::unix_seconds), "[Error converting time] ");
+}
+
+TEST(Timestamps, AZeroReferenceWaitsForTheNextFrame) {
+  TimeReference r;
+  EXPECT_EQ(r.before(Timestamp{}), Timestamp{});
+  r.after(Timestamp{}, TimeStyle::since_first);
+  // The frame at the epoch did not set it: the next one does.
+  EXPECT_EQ(r.before(Timestamp{5, 0}), (Timestamp{5, 0}));
+  r.after(Timestamp{5, 0}, TimeStyle::since_first);
+  EXPECT_EQ(r.before(Timestamp{9, 0}), (Timestamp{5, 0}));
+  r.after(Timestamp{9, 0}, TimeStyle::since_previous);
+  EXPECT_EQ(r.before(Timestamp{10, 0}), (Timestamp{9, 0}));
+}
+
+std::string raw(const std::vector<std::uint8_t>& bytes, RawDump kind, bool with_link,
+                std::size_t link = 14) {
+  std::vector<std::byte> b(bytes.size());
+  std::memcpy(b.data(), bytes.data(), bytes.size());
+  fmt::memory_buffer out;
+  format_raw(out, ConstBytes(b.data(), b.size()), link, kind, with_link);
+  return std::string(out.data(), out.size());
+}
+
+TEST(RawDumps, HexHexAsciiAndAsciiAsTcpdump) {
+  std::vector<std::uint8_t> f(14, 0xee);
+  for (const char c : {'A', 'B', ' ', 'c', '\r', '\n', '\x01', 'z', 'q'})
+    f.push_back(static_cast<std::uint8_t>(c));
+  EXPECT_EQ(raw(f, RawDump::hex, false), "\n\t0x0000:  4142 2063 0d0a 017a 71");
+  EXPECT_EQ(raw(f, RawDump::hex_ascii, false),
+            "\n\t0x0000:  4142 2063 0d0a 017a 71                   AB.c...zq");
+  // A CR before LF is dropped; LF and space are kept; the rest is '.'.
+  EXPECT_EQ(raw(f, RawDump::ascii, false), "\nAB c\n.zq");
+  // With the link header: 23 bytes, two lines.
+  EXPECT_EQ(raw(f, RawDump::hex, true),
+            "\n\t0x0000:  eeee eeee eeee eeee eeee eeee eeee 4142"
+            "\n\t0x0010:  2063 0d0a 017a 71");
+  // Nothing after the link header: nothing at all.
+  EXPECT_EQ(raw(std::vector<std::uint8_t>(14, 1), RawDump::hex, false), "");
 }
 
 }  // namespace

@@ -9,12 +9,14 @@
 #include <ersatz/decode/dissect.hpp>
 #include <ersatz/link/open_device.hpp>
 #include <ersatz/link/pcap_file.hpp>
+#include <ersatz/link/pcap_library.hpp>
 #include <ersatz/link/privileges.hpp>
 #include <ersatz/os/discovery.hpp>
 #include <ersatz/runtime/runtime.hpp>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "command.hpp"
 
@@ -32,9 +34,28 @@ struct DumpOptions {
   bool link_header = false;
   bool quiet = false;
   bool json = false;
-  std::uint64_t count = 0;  // 0: no limit
-  int numeric = 0;          // -n/-nn: accepted; ersatz never resolves names
+  std::uint64_t count = 0;               // 0: no limit
+  int numeric = 0;                       // -n/-nn: accepted; ersatz never resolves names
+  int verbose = 0;                       // -v, -vv, -vvv
+  int time_flags = 0;                    // -t (1) ... -ttttt (5)
+  int hex = 0;                           // -x, -xx
+  int hex_ascii = 0;                     // -X, -XX
+  int ascii = 0;                         // -A, -AA
+  std::optional<std::uint32_t> snaplen;  // -s (live capture only, as tcpdump)
+  std::vector<std::string>
+      expression;  // the filter, as tcpdump takes it: every word after the flags
 };
+
+decode::TimeStyle time_style(int flags) {
+  switch (flags) {
+    case 0: return decode::TimeStyle::time_of_day;
+    case 1: return decode::TimeStyle::none;
+    case 2: return decode::TimeStyle::unix_seconds;
+    case 3: return decode::TimeStyle::since_previous;
+    case 4: return decode::TimeStyle::date_and_time;
+    default: return decode::TimeStyle::since_first;
+  }
+}
 
 /// Buffered stdout: one write per 64 KiB rather than per line.
 class Output {
@@ -63,7 +84,23 @@ class Output {
 class Sink {
  public:
   Sink(const DumpOptions& opt, std::optional<link::PcapWriter> writer)
-      : opt_(opt), writer_(std::move(writer)), text_{opt.link_header} {}
+      : opt_(opt), writer_(std::move(writer)) {
+    text_.link_header = opt.link_header;
+    text_.verbose = opt.verbose;
+    text_.time = time_style(opt.time_flags);
+    // One of -X, -x, -A, in tcpdump's order of precedence; doubled, with
+    // the link header.
+    if (opt.hex_ascii > 0) {
+      raw_ = decode::RawDump::hex_ascii;
+      raw_link_ = opt.hex_ascii > 1;
+    } else if (opt.hex > 0) {
+      raw_ = decode::RawDump::hex;
+      raw_link_ = opt.hex > 1;
+    } else if (opt.ascii > 0) {
+      raw_ = decode::RawDump::ascii;
+      raw_link_ = opt.ascii > 1;
+    }
+  }
 
   Result<void> frame(const decode::Frame& frame) {
     if (writer_) return writer_->write(frame.ts, frame.data, frame.wire_len);
@@ -72,7 +109,11 @@ class Sink {
     if (opt_.json) {
       decode::format_json(out_.buf(), frame, d);
     } else {
+      text_.reference = reference_.before(frame.ts);
       decode::format_text(out_.buf(), frame, d, text_);
+      decode::format_raw(out_.buf(), frame.data, decode::link_header_len(d, frame.data), raw_,
+                         raw_link_);
+      reference_.after(frame.ts, text_.time);
     }
     out_.end_line();
     return {};
@@ -88,7 +129,34 @@ class Sink {
   std::optional<link::PcapWriter> writer_;
   Output out_;
   decode::TextOptions text_;
+  decode::RawDump raw_ = decode::RawDump::none;
+  bool raw_link_ = false;
+  decode::TimeReference reference_;
 };
+
+/// The filter expression, compiled by libpcap's own compiler; nullopt when
+/// there is none. On failure the message is printed (as tcpdump does, one
+/// line) and the error is the exit code.
+tl::expected<std::optional<link::PcapFilter>, int> compile_filter(const DumpOptions& opt,
+                                                                  std::uint32_t snaplen) {
+  if (opt.expression.empty()) return std::optional<link::PcapFilter>{};
+  std::string text;
+  for (const auto& word : opt.expression) {
+    if (!text.empty()) text += ' ';
+    text += word;
+  }
+  std::string detail;
+  auto f = link::PcapFilter::compile(text, link::dlt_en10mb, snaplen, &detail);
+  if (!f) {
+    if (f.error() == link::PcapLibraryError::not_installed) {
+      error_line(f.error().message());
+      return tl::unexpected(exit_usage);
+    }
+    error_line(detail.empty() ? f.error().message() : detail);
+    return tl::unexpected(exit_failure);
+  }
+  return std::optional<link::PcapFilter>(std::move(*f));
+}
 
 std::string plural(std::uint64_t n) { return n == 1 ? "" : "s"; }
 
@@ -122,6 +190,8 @@ int run_file(const DumpOptions& opt) {
     fmt::print(stderr, "reading from file {}, link-type EN10MB (Ethernet), snapshot length {}\n",
                opt.read_file, reader->snaplen());
   }
+  auto filter = compile_filter(opt, reader->snaplen());
+  if (!filter) return filter.error();
   Sink sink(opt, std::move(*writer));
   std::uint64_t n = 0;
   while (opt.count == 0 || n < opt.count) {
@@ -132,6 +202,9 @@ int run_file(const DumpOptions& opt) {
       return exit_failure;
     }
     if (!*rec) break;
+    // pcap_offline_filter: the program sees what was captured and the
+    // length on the wire.
+    if (*filter && !(*filter)->matches((*rec)->data, (*rec)->wire_len)) continue;
     ++n;
     if (auto r = sink.frame({n, (*rec)->ts, (*rec)->wire_len, (*rec)->data}); !r) {
       error_line(fmt::format("{}: {}", opt.write_file, r.error().message()));
@@ -161,6 +234,12 @@ int run_live(const DumpOptions& opt) {
   }
   link::DeviceOptions dev_opt;
   dev_opt.backend = link::parse_backend(opt.backend).value_or(link::Backend::automatic);
+  if (opt.snaplen) dev_opt.snaplen = *opt.snaplen == 0 ? 262144 : *opt.snaplen;
+  // The expression runs in the kernel, attached to the socket as ping's
+  // filter is: frames it refuses never reach the ring.
+  auto filter = compile_filter(opt, dev_opt.snaplen);
+  if (!filter) return filter.error();
+  if (*filter) dev_opt.filter = (*filter)->program();
   // A capture sees what the host sends as well as what it receives, and,
   // like tcpdump without -p, what is addressed to others.
   dev_opt.ignore_outgoing = false;
@@ -264,6 +343,19 @@ Command register_dump(CLI::App& parent) {
   app->add_flag("--json", opt->json,
                 "JSON Lines, one object per frame, with Wireshark field names");
   app->add_flag("-n", opt->numeric, "Accepted for tcpdump habits; addresses are always numeric");
+  app->add_flag("-v", opt->verbose, "Verbose: the IP header's fields, and more with -vv, -vvv");
+  app->add_flag("-t", opt->time_flags,
+                "No timestamp; -tt: seconds since 1970; -ttt: since the previous frame; "
+                "-tttt: with the date; -ttttt: since the first frame");
+  app->add_flag("-x", opt->hex, "Print each frame in hex, without (-xx: with) the link header");
+  app->add_flag("-X", opt->hex_ascii,
+                "Print each frame in hex and ASCII, without (-XX: with) the link header");
+  app->add_flag("-A", opt->ascii, "Print each frame in ASCII, without the link header");
+  app->add_option("-s,--snapshot-length", opt->snaplen,
+                  "Keep SNAPLEN bytes of each frame in a live capture (0: 262144)")
+      ->option_text("SNAPLEN");
+  app->add_option("expression", opt->expression,
+                  "A tcpdump filter expression (pcap-filter(7)), compiled by libpcap");
   return Command{app, [opt] { return run_dump(*opt); }};
 }
 

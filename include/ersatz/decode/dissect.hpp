@@ -88,9 +88,61 @@ struct Dissection {
 
 Dissection dissect(ConstBytes frame, std::uint32_t wire_len) noexcept;
 
+/// How a line starts: tcpdump's -t flags.
+enum class TimeStyle : std::uint8_t {
+  time_of_day,     ///< (default) HH:MM:SS.uuuuuu, local time
+  none,            ///< -t
+  unix_seconds,    ///< -tt: SECONDS.uuuuuu
+  since_previous,  ///< -ttt: " HH:MM:SS.uuuuuu" since the previous frame
+  date_and_time,   ///< -tttt: YYYY-MM-DD HH:MM:SS.uuuuuu, local time
+  since_first,     ///< -ttttt: as -ttt, since the first frame
+};
+
 struct TextOptions {
   bool link_header = false;  ///< tcpdump -e
+  int verbose = 0;           ///< tcpdump -v, -vv, -vvv
+  TimeStyle time = TimeStyle::time_of_day;
+  /// For since_previous and since_first: the frame to count from. The
+  /// caller keeps it (it is state across frames; the decoder has none):
+  /// see TimeReference.
+  Timestamp reference{};
 };
+
+/// The reference of -ttt and -ttttt across frames, as tcpdump keeps it: a
+/// zero time counts as none yet, so the next frame becomes the reference
+/// (a capture whose first frame is at the epoch counts from its second).
+class TimeReference {
+ public:
+  /// The reference for a frame at `ts`, before it is printed.
+  Timestamp before(Timestamp ts) noexcept {
+    if (ref_ == Timestamp{}) ref_ = ts;
+    return ref_;
+  }
+  /// After it is printed: -ttt counts the next frame from this one.
+  void after(Timestamp ts, TimeStyle style) noexcept {
+    if (style == TimeStyle::since_previous) ref_ = ts;
+  }
+
+ private:
+  Timestamp ref_{};
+};
+
+/// Writes a frame's timestamp as TextOptions::time says, with the space
+/// that follows it (nothing at all for TimeStyle::none).
+void format_timestamp(fmt::memory_buffer& out, Timestamp ts, const TextOptions& opts);
+
+/// tcpdump's raw dumps after a line: -x (hex), -X (hex and ASCII), -A
+/// (ASCII); doubled (-xx, -XX, -AA) they include the link-layer header.
+enum class RawDump : std::uint8_t { none, hex, hex_ascii, ascii };
+
+/// Appends the dump of `frame` (what was captured), from `link_len` on
+/// unless `with_link`: tcpdump's hex_print, hex_and_ascii_print and
+/// ascii_print, line for line. `link_len` is the Ethernet header with its
+/// tags (link_header_len()).
+void format_raw(fmt::memory_buffer& out, ConstBytes frame, std::size_t link_len, RawDump kind,
+                bool with_link);
+/// The link-layer header's length as tcpdump counts it for its dumps.
+std::size_t link_header_len(const Dissection& d, ConstBytes frame) noexcept;
 
 /// One tcpdump -nn style line (no trailing newline), timestamp first.
 void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
