@@ -100,7 +100,10 @@ bool Sweep::send_probe(runtime::Runtime& rt, std::uint64_t target, std::uint32_t
   // only (as the kernel's unres_qlen does); new targets behind the same
   // gateway wait for the answer instead of overflowing it. Retries still
   // go, as the kernel would queue fping's.
-  if (ping == 0 && entry != nullptr && entry->state == stack::NeighborState::incomplete)
+  // A next hop that failed once is not waited for again: a sweep behind a
+  // dead gateway would otherwise let one target through per ARP cycle.
+  if (ping == 0 && entry != nullptr && entry->state == stack::NeighborState::incomplete &&
+      !failed_hops_.contains(hop.value()))
     return false;
 
   const Timestamp wall = rt.wall();
@@ -379,8 +382,9 @@ void Sweep::error(const stack::IcmpDelivery& d) {
   report_error(SweepError{*target, d.src, d.message.type(), d.message.code(), false});
 }
 
-void Sweep::on_neighbor_failed(runtime::Runtime& /*rt*/, wire::Ipv4Address /*next_hop*/,
+void Sweep::on_neighbor_failed(runtime::Runtime& /*rt*/, wire::Ipv4Address next_hop,
                                std::span<const stack::Datagram> datagrams) {
+  failed_hops_.insert(next_hop.value());
   for (const stack::Datagram& dgram : datagrams) {
     auto ip = ipv4::Packet<>::checked(ConstBytes(dgram.data(), dgram.size()));
     if (!ip || ip->protocol() != ipv4::Protocol::icmp || ip->frag_offset() != 0) continue;

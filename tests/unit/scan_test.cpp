@@ -587,3 +587,23 @@ TEST(Sweep, AnOnLinkSweepStaysWithinTheNeighbourBudget) {
 
 }  // namespace
 }  // namespace ersatz::scan
+
+namespace ersatz::scan {
+namespace {
+
+TEST(Sweep, ADeadGatewayDoesNotHoldTheSweepOneArpCycleAtATime) {
+  test::FakeNetwork::Config net;
+  net.router_ip = wire::Ipv4Address(198, 18, 0, 250);  // the gateway below never answers ARP
+  Lab lab(net);
+  const auto targets = block("198.19.0.0/28");  // 14 targets behind it
+  SweepConfig c = Lab::config();
+  c.retries = 0;
+  auto s = lab.run(targets, c);
+  EXPECT_EQ(s->totals().alive, 0u);
+  EXPECT_EQ(s->totals().sent, 14u);
+  // One ARP resolution fails (3 s), then every other target goes at once.
+  EXPECT_LT(lab.clock.now() - lab.t0, 5s);
+}
+
+}  // namespace
+}  // namespace ersatz::scan

@@ -42,6 +42,7 @@
 #include <functional>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "ersatz/base/siphash.hpp"
@@ -249,6 +250,7 @@ class Sweep final : public runtime::Application {
   std::vector<std::int64_t> responses_;     // count mode
   std::vector<SeqSlot> seqmap_;             // only when data_len < cookie_len
   std::unordered_map<std::uint64_t, SweepError> errors_;
+  std::unordered_set<std::uint32_t> failed_hops_;  // next hops whose ARP failed
   SweepTotals totals_;
   std::vector<std::byte> message_;
   std::uint16_t seq_ = 0;
