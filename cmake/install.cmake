@@ -11,6 +11,25 @@ if(WIN32)
   return()
 endif()
 
+# Shell completions, written by the binary itself from its own flags
+# (`ersatz completion SHELL`), so that they cannot drift from the CLI.
+set(completion_dir ${PROJECT_BINARY_DIR}/completions)
+add_custom_command(
+  OUTPUT ${completion_dir}/ersatz ${completion_dir}/_ersatz ${completion_dir}/ersatz.fish
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${completion_dir}
+  COMMAND $<TARGET_FILE:ersatz_cli> completion bash > ${completion_dir}/ersatz
+  COMMAND $<TARGET_FILE:ersatz_cli> completion zsh > ${completion_dir}/_ersatz
+  COMMAND $<TARGET_FILE:ersatz_cli> completion fish > ${completion_dir}/ersatz.fish
+  DEPENDS ersatz_cli
+  COMMENT "ersatz: shell completions")
+add_custom_target(ersatz_completions ALL DEPENDS ${completion_dir}/ersatz)
+install(FILES ${completion_dir}/ersatz DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+  COMPONENT ersatz)
+install(FILES ${completion_dir}/_ersatz DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions
+  COMPONENT ersatz)
+install(FILES ${completion_dir}/ersatz.fish DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d
+  COMPONENT ersatz)
+
 # One static library per layer, exported as ersatz::base, ersatz::wire, ...
 # ersatz_flags only carries our warning options (compile-time, never
 # propagated to users); it is exported because the layers name it.
