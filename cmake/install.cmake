@@ -30,6 +30,30 @@ install(FILES ${completion_dir}/_ersatz DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh
 install(FILES ${completion_dir}/ersatz.fish DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d
   COMPONENT ersatz)
 
+# Man pages: man/*.scd, turned into roff by scdoc (Debian: scdoc) and
+# compressed as Debian's policy asks (gzip -n: the same bytes every build).
+find_program(ERSATZ_SCDOC scdoc)
+find_program(ERSATZ_GZIP gzip)
+if(ERSATZ_SCDOC AND ERSATZ_GZIP)
+  file(GLOB man_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/man/*.1.scd)
+  set(man_pages)
+  foreach(source IN LISTS man_sources)
+    get_filename_component(page ${source} NAME_WLE)  # ersatz-ping.1
+    set(out ${PROJECT_BINARY_DIR}/man/${page}.gz)
+    add_custom_command(OUTPUT ${out}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
+      COMMAND ${ERSATZ_SCDOC} < ${source} > ${PROJECT_BINARY_DIR}/man/${page}
+      COMMAND ${ERSATZ_GZIP} -9nf ${PROJECT_BINARY_DIR}/man/${page}
+      DEPENDS ${source}
+      COMMENT "ersatz: man page ${page}")
+    list(APPEND man_pages ${out})
+  endforeach()
+  add_custom_target(ersatz_man ALL DEPENDS ${man_pages})
+  install(FILES ${man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT ersatz)
+else()
+  message(STATUS "ersatz: scdoc or gzip not found; man pages are not built")
+endif()
+
 # One static library per layer, exported as ersatz::base, ersatz::wire, ...
 # ersatz_flags only carries our warning options (compile-time, never
 # propagated to users); it is exported because the layers name it.
