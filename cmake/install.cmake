@@ -1,7 +1,8 @@
-# What `cmake --install` puts where, split into two components that CPack
-# turns into two packages (cmake/package.cmake):
+# What `cmake --install` puts where, split into three components that CPack
+# turns into three packages (cmake/package.cmake):
 #   ersatz: the binary, its man pages and shell completions;
-#   dev:    public headers, the static layers, the shared libersatz, CMake
+#   lib:    the shared libersatz.so.MAJOR;
+#   dev:    public headers, the static layers, the libersatz.so link, CMake
 #           package files (find_package(ersatz)) and ersatz.pc.
 # Linux only: the Windows build ships as a zip of ersatz.exe (package.cmake).
 include(CMakePackageConfigHelpers)
@@ -87,10 +88,12 @@ set_target_properties(ersatz_shared PROPERTIES
   # not recorded as needed.
   LINK_OPTIONS "LINKER:--exclude-libs,ALL;LINKER:--as-needed;LINKER:--no-undefined")
 
+# The shared object itself goes to the `lib` component (Debian: libersatz0),
+# its libersatz.so link for the linker to `dev`.
 install(TARGETS ${ERSATZ_LAYERS} ersatz ersatz_flags ersatz_shared
   EXPORT ersatzTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT lib NAMELINK_COMPONENT dev
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 # The public headers, and only those: src/ holds the private ones.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ersatz DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
@@ -110,3 +113,22 @@ file(RELATIVE_PATH ERSATZ_PC_TO_PREFIX /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/ersatz.pc.in ${PROJECT_BINARY_DIR}/ersatz.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/ersatz.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
   COMPONENT dev)
+
+# The API reference: `cmake --build BUILD --target docs` runs Doxygen over
+# the public headers into BUILD/docs/html.
+find_package(Doxygen QUIET)
+if(DOXYGEN_FOUND)
+  set(DOXYGEN_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/docs)
+  set(DOXYGEN_PROJECT_BRIEF "A userspace network stack: Ethernet, ARP, IPv4, ICMP, and the tools on top")
+  set(DOXYGEN_EXTRACT_ALL YES)
+  set(DOXYGEN_STRIP_FROM_INC_PATH ${PROJECT_SOURCE_DIR}/include)
+  set(DOXYGEN_STRIP_FROM_PATH ${PROJECT_SOURCE_DIR}/include)
+  set(DOXYGEN_FULL_PATH_NAMES YES)
+  set(DOXYGEN_GENERATE_LATEX NO)
+  set(DOXYGEN_HAVE_DOT NO)
+  set(DOXYGEN_QUIET YES)
+  set(DOXYGEN_WARN_IF_UNDOCUMENTED NO)
+  set(DOXYGEN_USE_MDFILE_AS_MAINPAGE ${PROJECT_SOURCE_DIR}/docs/design.md)
+  doxygen_add_docs(docs ${PROJECT_SOURCE_DIR}/include/ersatz ${PROJECT_SOURCE_DIR}/docs/design.md
+                   COMMENT "ersatz: API reference (Doxygen)")
+endif()
