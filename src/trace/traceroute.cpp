@@ -183,8 +183,13 @@ void Traceroute::send(runtime::Runtime& rt, std::size_t n) {
     }
     return;
   }
-  // Out now, so that the departure is stamped before anything else happens.
+  // Out now. traceroute takes the time just before it sends; so does this,
+  // and the runtime's stamp from just after the send is ignored for a
+  // probe that left here (on a veth the answer can be stamped in before
+  // send() returns). A probe that waited for ARP takes the later stamp.
+  flushing_ = n;
   rt.flush();
+  flushing_.reset();
 }
 
 std::optional<MonoTime> Traceroute::poll(runtime::Runtime& rt) {
@@ -302,7 +307,7 @@ void Traceroute::on_icmp(runtime::Runtime& /*rt*/, const stack::IcmpDelivery& d)
 }
 
 void Traceroute::on_sent(runtime::Runtime& /*rt*/, ConstBytes head, Timestamp ts,
-                         bool /*from_kernel*/) {
+                         bool from_kernel) {
   auto eth = wire::ethernet::Packet<>::checked(head);
   if (!eth) return;
   auto e = wire::ethernet::Repr::parse(*eth);
@@ -318,8 +323,10 @@ void Traceroute::on_sent(runtime::Runtime& /*rt*/, ConstBytes head, Timestamp ts
     auto h = icmpv4::Header<>::checked(l4);
     if (h && h->type() == icmpv4::Type::echo_request) n = slot_for_seq(h->ident(), h->seq());
   }
-  // The round trip counts from when the probe left.
-  if (n && !slots_[*n].done) slots_[*n].sent_ns = ts.ns();
+  // The round trip counts from when the probe left: the kernel's stamp
+  // where the device gives one, else the runtime's (see send()).
+  if (!n || slots_[*n].done || (!from_kernel && flushing_ == n)) return;
+  slots_[*n].sent_ns = ts.ns();
 }
 
 void Traceroute::emit(std::size_t n) {
