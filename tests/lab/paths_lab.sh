@@ -11,7 +11,8 @@
 #   traceroute's !H), a `prohibit` route, 198.18.21.0/24 (ICMP
 #   communication administratively prohibited, !X) and a `throw` route,
 #   198.18.22.0/24 (ICMP net unreachable, !N);
-# - the last link, r3--peer, has an MTU of 1280;
+# - the last link, r3--peer, has an MTU of 1280; the peer also answers
+#   as 198.18.13.3 and .4;
 # - icmp_ratemask is 0 in every namespace, so the kernel's per-source ICMP
 #   rate limit never applies and back-to-back runs of two tools see the
 #   same answers. (icmp_ratelimit=0 would not do: it zeroes the per-source
@@ -36,6 +37,10 @@ PATHS_R2_IP=198.18.11.254
 PATHS_R3_IP=198.18.12.254
 PATHS_R3_FAR_IP=198.18.13.254
 PATHS_PEER_IP=198.18.13.2
+# More addresses of the peer: the kernel keeps a learned path MTU per
+# destination for 10 minutes, so tests that learn one each take their own.
+PATHS_PEER_IP2=198.18.13.3
+PATHS_PEER_IP3=198.18.13.4
 PATHS_UNREACHABLE_IP=198.18.20.1
 PATHS_PROHIBIT_IP=198.18.21.1
 PATHS_THROW_IP=198.18.22.1
@@ -98,6 +103,8 @@ paths_up() {
   _paths_link "$PATHS_R3" d1 "$PATHS_R3_FAR_IP" "$PATHS_PEER" p0 "$PATHS_PEER_IP"
   ip -n "$PATHS_R3" link set d1 mtu "$PATHS_LAST_MTU"
   ip -n "$PATHS_PEER" link set p0 mtu "$PATHS_LAST_MTU"
+  ip -n "$PATHS_PEER" addr add "$PATHS_PEER_IP2/24" dev p0
+  ip -n "$PATHS_PEER" addr add "$PATHS_PEER_IP3/24" dev p0
 
   for ns in "$PATHS_R1" "$PATHS_R2" "$PATHS_R3"; do
     ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
