@@ -25,6 +25,8 @@ bad() { echo "FAIL $*"; fails=$((fails + 1)); }
 # Round-trip times differ from run to run; nothing else may.
 normalise() {
   sed -E -e 's#rtt min/avg/max/mdev = [0-9./]+ ms#rtt min/avg/max/mdev = T ms#' \
+    -e 's#ipg/ewma [0-9./]+ ms#ipg/ewma T ms#' \
+    -e 's/\t[0-9]+( absolute)?$/\tT\1/' \
     -e 's/time=[0-9.]+ ms/time=T ms/' \
     -e 's/time [0-9]+ms/time Tms/' \
     -e 's/[0-9]+\.[0-9]+ ms/T ms/g' \
@@ -81,6 +83,25 @@ refill=0
 # its own destination: the kernel remembers what it learned.
 compare ping "-M do -s 1400: frag needed, then a local error" -c 3 -i 0.2 -s 1400 -M do "$PATHS_PEER_IP2"
 compare ping "-M want -s 1400: frag needed, then fragments" -c 3 -i 0.2 -s 1400 -M want "$PATHS_PEER_IP3"
+
+# ---- ping: iputils' other flags. -R and -T print the options of each
+# reply (the TS values are times of day: masked).
+compare ping "-R through three routers, then (same route)" -c 2 -i 0.2 -R "$PATHS_PEER_IP"
+compare ping "-R on-link" -c 1 -R "$PATHS_R1_IP"
+compare ping "-T tsonly" -c 2 -i 0.2 -T tsonly "$PATHS_PEER_IP"
+compare ping "-T tsandaddr" -c 1 -T tsandaddr "$PATHS_PEER_IP"
+compare ping "-T foo: refused" -c 1 -T foo "$PATHS_R1_IP"
+compare ping "-R -T tsonly: refused" -c 1 -R -T tsonly "$PATHS_R1_IP"
+compare ping "-a: a bell per reply" -c 2 -i 0.2 -a "$PATHS_R1_IP"
+compare ping "broadcast without -b: refused" -c 1 198.18.10.255
+compare ping "-b: broadcast (nobody answers)" -c 1 -W 1 -b 198.18.10.255
+compare ping "-A adaptive" -c 3 -A "$PATHS_R1_IP"
+compare ping "-l 3 preload" -c 3 -l 3 -i 0.2 "$PATHS_R1_IP"
+compare ping "-l 0: refused" -c 1 -l 0 "$PATHS_R1_IP"
+compare ping "-e 7 identifier" -c 1 -e 7 "$PATHS_R1_IP"
+compare ping "-B -U: source named" -c 1 -B -U "$PATHS_R1_IP"
+compare ping "-r on-link" -c 1 -r "$PATHS_R1_IP"
+compare ping "-r off-link: no route taken" -c 1 -W 1 -r "$PATHS_PEER_IP"
 
 if [ "$fails" -ne 0 ]; then
   echo "$fails scenario(s) differ"
