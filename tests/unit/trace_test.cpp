@@ -335,6 +335,20 @@ TEST(Traceroute, ForgedAndLateAnswersAreIgnored) {
                                       "4 198.18.13.2 198.18.13.2 198.18.13.2"}));
 }
 
+TEST(Traceroute, SendWaitSpacesTheProbes) {
+  Lab lab;
+  TraceConfig c = Lab::config();
+  c.send_interval = 10ms;  // -z 10
+  c.max_hops = 4;
+  lab.run(c);
+  // The ARP request, then the probes; ARP holds the first one 100 µs, so
+  // the spacing is checked from the second one on.
+  const auto& at = lab.net.sent_times();
+  ASSERT_GE(at.size(), 13u);
+  for (std::size_t i = 3; i < at.size(); ++i) EXPECT_GE(at[i] - at[i - 1], 10ms) << i;
+  EXPECT_EQ(lab.lines().back(), "4 198.18.13.2 198.18.13.2 198.18.13.2");
+}
+
 TEST(Traceroute, AnnotationsAreTraceroutes) {
   EXPECT_EQ(annotation(icmpv4::Type::time_exceeded, 0, 0), std::nullopt);
   EXPECT_EQ(annotation(icmpv4::Type::time_exceeded, 1, 0), "!<11-1>");
