@@ -325,6 +325,19 @@ inline Result<Repr> Repr::parse(const Packet<ConstBytes>& p, Verify verify) noex
   return r;
 }
 
+/// The one's-complement sum of the pseudo-header TCP and UDP checksums
+/// cover over IPv4 (RFC 9293 §3.1, RFC 768): source, destination, a zero
+/// octet, the protocol and the upper-layer length. Folded, not
+/// complemented: add it to the upper layer's own sum.
+constexpr std::uint16_t pseudo_header_sum(Ipv4Address src, Ipv4Address dst, Protocol protocol,
+                                          std::uint16_t upper_len) noexcept {
+  std::uint32_t acc = (src.value() >> 16) + (src.value() & 0xffffU) + (dst.value() >> 16) +
+                      (dst.value() & 0xffffU) + static_cast<std::uint8_t>(protocol) + upper_len;
+  acc = (acc & 0xffffU) + (acc >> 16);
+  acc = (acc & 0xffffU) + (acc >> 16);
+  return static_cast<std::uint16_t>(acc);
+}
+
 /// tcpdump -nn: "SRC > DST: ".
 void format(fmt::memory_buffer& out, const HeaderFields<ConstBytes>& h);
 
