@@ -14,25 +14,6 @@
 using namespace ersatz;
 using namespace ersatz::wire;
 
-namespace {
-
-/// tcpdump prints unknown messages as hex lines after "\n\t"; anything
-/// else must be printable.
-bool printable_lines(std::string_view s) {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\n') {
-      if (i + 1 >= s.size() || s[i + 1] != '\t') return false;
-      ++i;
-      continue;
-    }
-    const auto u = static_cast<unsigned char>(s[i]);
-    if (u < 0x20 || u > 0x7e) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const ConstBytes all = ersatz_fuzz::input(data, size);
   if (size < 32) return 0;
@@ -45,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t len : {in.size(), in.size() + 7, std::size_t{24}, std::size_t{0}}) {
     fmt::memory_buffer text;
     icmpv6::format(text, in, len);
-    FUZZ_CHECK(printable_lines({text.data(), text.size()}));
+    FUZZ_CHECK(ersatz_fuzz::printable_lines({text.data(), text.size()}));
   }
 
   auto h = icmpv6::Header<>::checked(in);

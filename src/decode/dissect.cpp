@@ -1,10 +1,15 @@
 #include "ersatz/decode/dissect.hpp"
 
+#include <algorithm>
+
 namespace ersatz::decode {
 
 namespace eth = wire::ethernet;
 namespace ipv4 = wire::ipv4;
 namespace icmpv4 = wire::icmpv4;
+namespace ipv6 = wire::ipv6;
+namespace icmpv6 = wire::icmpv6;
+namespace tcp = wire::tcp;
 namespace arp = wire::arp;
 using wire::Error;
 using wire::EtherType;
@@ -70,6 +75,98 @@ void dissect_icmp(Ipv4Layer& ip, std::string_view& malformed) noexcept {
   }
 }
 
+/// TCP over either IP version: `pseudo` is the pseudo-header sum, used when
+/// the whole segment is there and `whole` (not a fragment).
+void dissect_tcp(std::optional<TcpLayer>& slot, ConstBytes captured, std::size_t length, bool whole,
+                 std::uint16_t pseudo, std::string_view& malformed) noexcept {
+  TcpLayer& t = slot.emplace(captured, length);
+  t.pseudo = pseudo;
+  auto h = tcp::Header<>::checked(captured);
+  if (!h) {
+    note(malformed,
+         h.error() == Error::bad_header_len ? "tcp: bad header length" : "tcp: truncated");
+    return;
+  }
+  if (h->header_len() > length) {
+    note(malformed, "tcp: bad header length");
+    return;
+  }
+  t.header = *h;
+  if (!tcp::validate_options(h->options())) note(malformed, "tcp: bad option");
+  if (whole && captured.size() >= length) {
+    auto p = tcp::Packet<>::unchecked(captured.first(length));
+    t.checksum_ok = p.verify_checksum(pseudo);
+    t.checksum_should_be = p.compute_checksum(pseudo);
+  }
+}
+
+void dissect_icmpv6(Ipv6Layer& ip, std::string_view& malformed) noexcept {
+  auto p = icmpv6::Packet<>::checked(ip.upper_bytes);
+  if (!p) {
+    note(malformed, "icmp6: truncated");
+    return;
+  }
+  Icmpv6Layer& icmp = ip.icmp6.emplace(*p);
+  if (!ip.fragment() && ip.upper_bytes.size() == ip.upper_len) {
+    const auto pseudo = ipv6::pseudo_header_sum(ip.header.src(), ip.header.dst(),
+                                                static_cast<std::uint32_t>(ip.upper_len), 58);
+    icmp.checksum_ok = p->verify_checksum(pseudo);
+    icmp.checksum_should_be = p->compute_checksum(pseudo);
+  }
+  if (!icmpv6::validate_nd_options(p->nd_options())) note(malformed, "icmp6: bad option");
+  if (icmpv6::is_error(p->type())) {
+    auto q = ipv6::Header<>::checked(p->quoted());
+    if (!q) {
+      note(malformed, "icmp6: quoted ip6: truncated");
+    } else {
+      icmp.quoted_ip = *q;
+    }
+  }
+}
+
+void dissect_ipv6(Dissection& d) noexcept {
+  auto h = ipv6::Header<>::checked(d.l3);
+  if (!h) {
+    d.malformed = "ip6: truncated";
+    return;
+  }
+  if (h->version() != 6) {
+    d.malformed = "ip6: bad version";
+    return;
+  }
+  Ipv6Layer& ip = d.ip6.emplace(*h);
+  ip.payload_len = h->payload_len();
+  const std::size_t captured = std::min(d.l3.size(), ipv6::header_len + ip.payload_len);
+  ip.payload = d.l3.subspan(ipv6::header_len, captured - ipv6::header_len);
+  if (ipv6::header_len + ip.payload_len > d.l3_wire_len) note(d.malformed, "ip6: truncated");
+  ipv6::ExtReader ext(h->next_header(), ip.payload);
+  while (auto e = ext.next()) ip.ext[ip.ext_count++] = *e;
+  ip.upper = ext.upper_layer();
+  if (ext.error()) {
+    note(d.malformed,
+         *ext.error() == Error::unsupported ? "ip6: too many extension headers" : "ip6: truncated");
+    return;
+  }
+  ip.upper_bytes = ext.rest();
+  const std::size_t ext_len = ip.payload.size() - ext.rest().size();
+  ip.upper_len = ip.payload_len - ext_len;
+  const ipv6::ExtHeader* frag = ip.fragment();
+  // A later fragment carries no upper-layer header.
+  if (frag && frag->frag_offset() != 0) return;
+  const bool whole = frag == nullptr;
+  switch (ip.upper) {
+    case ipv6::NextHeader::icmpv6: dissect_icmpv6(ip, d.malformed); break;
+    case ipv6::NextHeader::tcp:
+      dissect_tcp(
+          ip.tcp, ip.upper_bytes, ip.upper_len, whole,
+          ipv6::pseudo_header_sum(h->src(), h->dst(), static_cast<std::uint32_t>(ip.upper_len), 6),
+          d.malformed);
+      break;
+    default: break;
+  }
+  if (ip.payload.size() < ip.payload_len) note(d.malformed, "ip6: truncated");
+}
+
 void dissect_ipv4(Dissection& d) noexcept {
   namespace f = ipv4::field;
   // Filled in place, field by field, for the reason given in dissect().
@@ -110,6 +207,12 @@ void dissect_ipv4(Dissection& d) noexcept {
   if (auto r = ipv4::validate_options(h->options()); !r) note(d.malformed, reason("ip", r.error()));
   if (h->total_len() > d.l3_wire_len) note(d.malformed, "ip: truncated");
   if (h->frag_offset() == 0 && h->protocol() == ipv4::Protocol::icmp) dissect_icmp(ip, d.malformed);
+  if (h->frag_offset() == 0 && h->protocol() == ipv4::Protocol::tcp) {
+    dissect_tcp(ip.tcp, ip.payload, ip.payload_len, !h->more_fragments(),
+                ipv4::pseudo_header_sum(h->src(), h->dst(), ipv4::Protocol::tcp,
+                                        static_cast<std::uint16_t>(ip.payload_len)),
+                d.malformed);
+  }
   if (ip.payload.size() < ip.payload_len) note(d.malformed, "ip: truncated");
 }
 
@@ -145,9 +248,57 @@ Dissection dissect(ConstBytes frame, std::uint32_t wire_len) noexcept {
       break;
     }
     case EtherType::ipv4: dissect_ipv4(d); break;
+    case EtherType::ipv6: dissect_ipv6(d); break;
     default: break;
   }
   return d;
+}
+
+std::size_t TcpSequences::KeyHash::operator()(const Key& k) const noexcept {
+  // FNV-1a over the key's bytes.
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](std::uint8_t b) { h = (h ^ b) * 1099511628211ULL; };
+  for (auto b : k.src) mix(b);
+  for (auto b : k.dst) mix(b);
+  for (int i = 0; i < 4; ++i) mix(static_cast<std::uint8_t>(k.ports >> (8 * i)));
+  mix(k.version);
+  return static_cast<std::size_t>(h);
+}
+
+wire::tcp::Relative TcpSequences::relate(ConstBytes src, ConstBytes dst, std::uint16_t sport,
+                                         std::uint16_t dport, std::uint32_t seq, std::uint32_t ack,
+                                         std::uint8_t flags) {
+  // tcpdump relates only segments with ACK set; the others print absolute
+  // numbers and their SACK blocks absolute too.
+  if ((flags & tcp::flag::ack) == 0) return {};
+  const std::size_t n = std::min<std::size_t>(src.size(), 16);
+  bool rev = sport > dport;
+  if (sport == dport)
+    rev = std::lexicographical_compare(dst.begin(), dst.begin() + n, src.begin(), src.begin() + n);
+  Key k;
+  k.version = static_cast<std::uint8_t>(n);
+  const ConstBytes a = rev ? dst : src;
+  const ConstBytes b = rev ? src : dst;
+  for (std::size_t i = 0; i < n; ++i) {
+    k.src[i] = static_cast<std::uint8_t>(a[i]);
+    k.dst[i] = static_cast<std::uint8_t>(b[i]);
+  }
+  k.ports = rev ? (std::uint32_t{dport} << 16 | sport) : (std::uint32_t{sport} << 16 | dport);
+  auto it = table_.find(k);
+  wire::tcp::Relative r;
+  if (it == table_.end() || (flags & tcp::flag::syn) != 0) {
+    // A new conversation: printed as it stands, remembered for the next.
+    Bases b2 = rev ? Bases{ack - 1, seq} : Bases{seq, ack - 1};
+    it = table_.insert_or_assign(k, b2).first;
+  } else if (rev) {
+    r.seq = it->second.ack;
+    r.ack = it->second.seq;
+  } else {
+    r.seq = it->second.seq;
+    r.ack = it->second.ack;
+  }
+  r.sack = rev ? it->second.seq : it->second.ack;
+  return r;
 }
 
 }  // namespace ersatz::decode

@@ -9,6 +9,9 @@ namespace ersatz::decode {
 namespace eth = wire::ethernet;
 namespace ipv4 = wire::ipv4;
 namespace icmpv4 = wire::icmpv4;
+namespace ipv6 = wire::ipv6;
+namespace icmpv6 = wire::icmpv6;
+namespace tcp = wire::tcp;
 namespace arp = wire::arp;
 using wire::EtherType;
 
@@ -87,9 +90,54 @@ void format_arp(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
   arp::format(out, *d.arp, d.l3_wire_len);
 }
 
+/// tcpdump's tcp_print from its address line on. `named` is false when the
+/// IP header's own protocol field is not TCP (extension headers came
+/// between), and tcpdump then prints the ports alone.
+template <class Addr>
+void format_tcp(fmt::memory_buffer& out, const TcpLayer& t, const Addr& src, const Addr& dst,
+                bool named, ConstBytes raw_src, ConstBytes raw_dst, const TextOptions& opts) {
+  const ConstBytes seg = t.segment;
+  if (seg.size() < 4) {
+    append(out, src, " > ", dst, ":", " [|tcp]");
+    return;
+  }
+  const unsigned sport = load_be16(seg, tcp::field::src_port.begin);
+  const unsigned dport = load_be16(seg, tcp::field::dst_port.begin);
+  if (named) {
+    append(out, src, '.', sport, " > ", dst, '.', dport, ": ");
+  } else {
+    append(out, sport, " > ", dport, ": ");
+  }
+  if (seg.size() < tcp::min_header_len) {
+    append(out, " [|tcp]");
+    return;
+  }
+  tcp::TextOptions o;
+  o.verbose = opts.verbose;
+  const std::size_t hlen = (load_u8(seg, tcp::field::offset_flags.begin) >> 4) * 4U;
+  if (opts.tcp_sequences && hlen >= tcp::min_header_len) {
+    o.relative = opts.tcp_sequences->relate(
+        raw_src, raw_dst, static_cast<std::uint16_t>(sport), static_cast<std::uint16_t>(dport),
+        load_be32(seg, tcp::field::seq.begin), load_be32(seg, tcp::field::ack.begin),
+        load_u8(seg, tcp::field::flags));
+  }
+  if (opts.verbose > 0 && t.checksum_ok) {
+    // The sum was taken by dissect; format reuses it through the pseudo
+    // sum that makes the stored checksum come out as computed.
+    o.pseudo = t.pseudo;
+  }
+  tcp::format(out, seg, t.length, o);
+  // tcpdump reports checksums only with -v; ersatz always marks damage.
+  if (opts.verbose == 0 && t.checksum_ok == false) {
+    append(out, " [bad tcp cksum ", hex(load_be16(seg, tcp::field::checksum.begin)), " (->",
+           hex(t.checksum_should_be), ")]");
+  }
+}
+
 /// IPv4 in tcpdump 4.99's order of checks: version, header length, missing
 /// bytes, total length, then the addresses and the payload.
-void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
+void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
+                 const TextOptions& opts) {
   if (!d.ip_fixed) {
     append(out, " [|ip]");
     return;
@@ -123,7 +171,9 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
   const bool first_fragment = (f.flags_frag & ipv4::frag_offset_mask) == 0;
   const bool transport_names =
       first_fragment && (f.protocol == ipv4::Protocol::tcp || f.protocol == ipv4::Protocol::udp);
-  if (d.ip || !transport_names) append(out, f.src, " > ", f.dst, ": ");
+  // TCP's printer names the addresses itself, with the ports.
+  const bool tcp_names = d.ip && d.ip->tcp.has_value();
+  if ((d.ip || !transport_names) && !tcp_names) append(out, f.src, " > ", f.dst, ": ");
   if (!first_fragment) {
     // A later fragment has no transport header to show; tcpdump says so
     // even when the IP header itself was cut short.
@@ -139,6 +189,10 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
     // Named above.
   } else if (ip.header.protocol() == ipv4::Protocol::icmp) {
     icmpv4::format(out, ip.payload, ip.payload_len);
+  } else if (ip.tcp) {
+    const ConstBytes hdr = d.l3;
+    format_tcp(out, *ip.tcp, f.src, f.dst, true, sub(hdr, ipv4::field::src),
+               sub(hdr, ipv4::field::dst), opts);
   } else {
     append(out, " ip-proto-", proto, ' ', ip.payload_len);
   }
@@ -153,6 +207,134 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
   }
 }
 
+/// The protocol names tcpdump's -v prints for an IPv6 next header.
+std::string_view next_header_name(unsigned nh) {
+  switch (nh) {
+    case 0: return "Options";
+    case 1: return "ICMP";
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 41: return "IPv6";
+    case 43: return "Routing";
+    case 44: return "Fragment";
+    case 50: return "ESP";
+    case 51: return "AH";
+    case 58: return "ICMPv6";
+    case 59: return "NONE";
+    case 60: return "DSTOPT";
+    case 135: return "Mobility";
+    default: return "unknown";
+  }
+}
+
+/// One extension header as tcpdump's ip6_print loop prints it. Returns
+/// false when the line ends there.
+bool format_extension(fmt::memory_buffer& out, const Ipv6Layer& ip, const ipv6::ExtHeader& e,
+                      std::size_t offset) {
+  switch (e.type) {
+    case ipv6::NextHeader::hop_by_hop: append(out, "HBH "); return true;
+    case ipv6::NextHeader::dst_options: append(out, "DSTOPT "); return true;
+    case ipv6::NextHeader::routing: {
+      const unsigned len = load_u8(e.bytes, 1);
+      const unsigned type = e.routing_type();
+      append(out, "RT6 (len=", len, ", type=", type);
+      if (type == 0) append(out, " [Deprecated]");
+      append(out, ", segleft=", e.segments_left());
+      if (type == 0 || type == 2) {
+        const std::uint32_t reserved = load_be32(e.bytes, 4);
+        if (reserved != 0) append(out, ", rsv=0x", hex(reserved));
+        if (len % 2 == 1) {
+          append(out, " (invalid length ", len, ") (invalid)");
+          return false;
+        }
+        for (std::size_t i = 0; i < len / 2; ++i) {
+          append(out, ", [", i, ']',
+                 wire::Ipv6Address::from_bytes(e.bytes.subspan(8 + 16 * i, 16)));
+        }
+        append(out, ") ");
+        return true;
+      }
+      append(out, " (unknown type) (invalid)");
+      return false;
+    }
+    case ipv6::NextHeader::fragment: {
+      // tcpdump's length is what follows the fragment header by the
+      // payload length.
+      const std::size_t after = ipv6::header_len + ip.payload_len;
+      const std::size_t used = offset + ipv6::fragment_len;
+      append(out, "frag (", e.frag_offset(), '|', static_cast<std::uint32_t>(after - used), ')');
+      if (e.frag_offset() != 0) return false;
+      out.push_back(' ');
+      return true;
+    }
+    default: return true;
+  }
+}
+
+void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
+                 const TextOptions& opts) {
+  if (!d.ip6) {
+    if (d.l3.size() < ipv6::header_len) {
+      append(out, " [|ip6]");
+      return;
+    }
+    if (!link_shown) append(out, "IP6 ");
+    append(out, "version error: ", load_u8(d.l3, 0) >> 4, " != 6");
+    return;
+  }
+  const Ipv6Layer& ip = *d.ip6;
+  const auto& h = ip.header;
+  if (!link_shown) append(out, "IP6 ");
+  if (ip.payload_len != 0 && d.l3_wire_len < ipv6::header_len + ip.payload_len) {
+    append(out, "truncated-ip6 - ",
+           static_cast<std::uint32_t>(ipv6::header_len + ip.payload_len - d.l3_wire_len),
+           " bytes missing!");
+  }
+  const unsigned nh0 = static_cast<unsigned>(h.next_header());
+  if (opts.verbose > 0) {
+    out.push_back('(');
+    if (h.traffic_class() != 0) append(out, "class 0x", hex(h.traffic_class(), 2), ", ");
+    if (h.flow_label() != 0) append(out, "flowlabel 0x", hex(h.flow_label(), 5), ", ");
+    append(out, "hlim ", h.hop_limit(), ", next-header ", next_header_name(nh0), " (", nh0,
+           ") payload length: ", ip.payload_len, ") ");
+  }
+  const bool transport_first =
+      nh0 == 6 || nh0 == 17 || nh0 == 33 || nh0 == 132;  // TCP, UDP, DCCP, SCTP
+  if (!transport_first) append(out, h.src(), " > ", h.dst(), ": ");
+  std::size_t offset = ipv6::header_len;
+  for (std::size_t i = 0; i < ip.ext_count; ++i) {
+    if (!format_extension(out, ip, ip.ext[i], offset)) return;
+    offset += ip.ext[i].bytes.size();
+  }
+  if (ip.ext_count < ipv6::max_ext_headers && ipv6::is_extension(ip.upper)) {
+    // The walk stopped at a header that was not all there.
+    switch (ip.upper) {
+      case ipv6::NextHeader::hop_by_hop: append(out, " [|hbhopt]"); return;
+      case ipv6::NextHeader::dst_options: append(out, " [|dstopt]"); return;
+      case ipv6::NextHeader::fragment: append(out, " [|frag6]"); return;
+      default: append(out, "RT6 [|rt6]"); return;
+    }
+  }
+  if (ipv6::is_extension(ip.upper)) return;
+  const std::size_t len = ip.upper_len;
+  switch (ip.upper) {
+    case ipv6::NextHeader::icmpv6: icmpv6::format(out, ip.upper_bytes, len); break;
+    case ipv6::NextHeader::tcp:
+      if (ip.tcp) {
+        format_tcp(out, *ip.tcp, h.src(), h.dst(), transport_first, sub(d.l3, ipv6::field::src),
+                   sub(d.l3, ipv6::field::dst), opts);
+      }
+      break;
+    case ipv6::NextHeader::no_next: append(out, "no next header"); break;
+    default: append(out, " ip-proto-", static_cast<unsigned>(ip.upper), ' ', len); break;
+  }
+  if (ip.icmp6 && ip.icmp6->checksum_ok == false) {
+    const auto& p = ip.icmp6->packet;
+    append(out, " [bad icmp6 cksum ", hex(p.checksum()), " (->", hex(ip.icmp6->checksum_should_be),
+           ")]");
+  }
+}
+
 }  // namespace
 
 void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
@@ -163,7 +345,8 @@ void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
     return;
   }
   const EtherType type = d.eth ? d.eth->ethertype : EtherType{0};
-  const bool known = d.eth && (type == EtherType::arp || type == EtherType::ipv4);
+  const bool known =
+      d.eth && (type == EtherType::arp || type == EtherType::ipv4 || type == EtherType::ipv6);
   // Like tcpdump, a frame whose payload cannot be shown gets its link header.
   if (d.eth && !known && !opts.link_header) {
     // tcpdump shows what it cannot decode by its link header, naming the
@@ -177,7 +360,9 @@ void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
   if (type == EtherType::arp) {
     format_arp(out, d, show_link);
   } else if (type == EtherType::ipv4) {
-    format_ipv4(out, d, show_link);
+    format_ipv4(out, d, show_link, opts);
+  } else if (type == EtherType::ipv6) {
+    format_ipv6(out, d, show_link, opts);
   }
 }
 
