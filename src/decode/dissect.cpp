@@ -10,6 +10,7 @@ namespace icmpv4 = wire::icmpv4;
 namespace ipv6 = wire::ipv6;
 namespace icmpv6 = wire::icmpv6;
 namespace tcp = wire::tcp;
+namespace udp = wire::udp;
 namespace arp = wire::arp;
 using wire::Error;
 using wire::EtherType;
@@ -75,6 +76,26 @@ void dissect_icmp(Ipv4Layer& ip, std::string_view& malformed) noexcept {
   }
 }
 
+/// The destination the upper-layer checksum covers (RFC 8200 §8.1): the
+/// last address of a routing header, where one stands, as tcpdump's
+/// ip6_finddst and Wireshark take it (the first segment of a type 4 SRH,
+/// whose list is reversed).
+ConstBytes final_destination(const Ipv6Layer& ip, ConstBytes l3) noexcept {
+  for (std::size_t i = 0; i < ip.ext_count; ++i) {
+    const ipv6::ExtHeader& e = ip.ext[i];
+    if (e.type != ipv6::NextHeader::routing) continue;
+    const std::size_t len = load_u8(e.bytes, 1);
+    if (len % 2 == 1) break;
+    const std::size_t n = len / 2;
+    if ((e.routing_type() == 0 || e.routing_type() == 2) && n > 0) {
+      return e.bytes.subspan(8 + 16 * (n - 1), 16);
+    }
+    if (e.routing_type() == 4 && n > 0) return e.bytes.subspan(8, 16);
+    break;
+  }
+  return sub(l3, ipv6::field::dst);
+}
+
 /// TCP over either IP version: `pseudo` is the pseudo-header sum, used when
 /// the whole segment is there and `whole` (not a fragment).
 void dissect_tcp(std::optional<TcpLayer>& slot, ConstBytes captured, std::size_t length, bool whole,
@@ -100,7 +121,39 @@ void dissect_tcp(std::optional<TcpLayer>& slot, ConstBytes captured, std::size_t
   }
 }
 
-void dissect_icmpv6(Ipv6Layer& ip, std::string_view& malformed) noexcept {
+/// UDP over either IP version; `pseudo` is the pseudo-header sum for the
+/// length the datagram claims. A zero checksum means none over IPv4 (RFC
+/// 768) and is an error over IPv6 (RFC 8200 §8.1).
+void dissect_udp(std::optional<UdpLayer>& slot, ConstBytes captured, std::size_t length, bool whole,
+                 bool v6, ConstBytes src, ConstBytes dst, std::string_view& malformed) noexcept {
+  UdpLayer& u = slot.emplace(captured, length);
+  auto h = udp::Header<>::checked(captured);
+  if (!h) {
+    note(malformed, "udp: truncated");
+    return;
+  }
+  u.header = *h;
+  const std::size_t ulen = h->length();
+  // The first fragment of a datagram holds only part of what its length
+  // claims.
+  if (ulen < udp::header_len || (whole && ulen > length)) {
+    note(malformed, "udp: bad length");
+    return;
+  }
+  if (!whole || captured.size() < ulen) return;
+  if (h->checksum() == 0 && !v6) return;
+  const ConstBytes d = captured.first(ulen);
+  const std::uint16_t pseudo = wire::checksum::pseudo_header_sum(src, dst, std::uint8_t{17},
+                                                                 static_cast<std::uint32_t>(ulen));
+  const std::uint16_t sum = wire::checksum::combine(pseudo, wire::checksum::ones_sum(d));
+  u.checksum_ok = h->checksum() != 0 && sum == 0xffff;
+  const std::uint16_t without =
+      wire::checksum::combine(sum, static_cast<std::uint16_t>(~h->checksum()));
+  const auto c = static_cast<std::uint16_t>(~without);
+  u.checksum_should_be = c == 0 ? 0xffff : c;
+}
+
+void dissect_icmpv6(Ipv6Layer& ip, ConstBytes l3, std::string_view& malformed) noexcept {
   auto p = icmpv6::Packet<>::checked(ip.upper_bytes);
   if (!p) {
     note(malformed, "icmp6: truncated");
@@ -108,8 +161,9 @@ void dissect_icmpv6(Ipv6Layer& ip, std::string_view& malformed) noexcept {
   }
   Icmpv6Layer& icmp = ip.icmp6.emplace(*p);
   if (!ip.fragment() && ip.upper_bytes.size() == ip.upper_len) {
-    const auto pseudo = ipv6::pseudo_header_sum(ip.header.src(), ip.header.dst(),
-                                                static_cast<std::uint32_t>(ip.upper_len), 58);
+    const auto pseudo =
+        wire::checksum::pseudo_header_sum(sub(l3, ipv6::field::src), final_destination(ip, l3), 58,
+                                          static_cast<std::uint32_t>(ip.upper_len));
     icmp.checksum_ok = p->verify_checksum(pseudo);
     icmp.checksum_should_be = p->compute_checksum(pseudo);
   }
@@ -155,12 +209,16 @@ void dissect_ipv6(Dissection& d) noexcept {
   if (frag && frag->frag_offset() != 0) return;
   const bool whole = frag == nullptr;
   switch (ip.upper) {
-    case ipv6::NextHeader::icmpv6: dissect_icmpv6(ip, d.malformed); break;
+    case ipv6::NextHeader::icmpv6: dissect_icmpv6(ip, d.l3, d.malformed); break;
     case ipv6::NextHeader::tcp:
       dissect_tcp(
           ip.tcp, ip.upper_bytes, ip.upper_len, whole,
           ipv6::pseudo_header_sum(h->src(), h->dst(), static_cast<std::uint32_t>(ip.upper_len), 6),
           d.malformed);
+      break;
+    case ipv6::NextHeader::udp:
+      dissect_udp(ip.udp, ip.upper_bytes, ip.upper_len, whole, true, sub(d.l3, ipv6::field::src),
+                  final_destination(ip, d.l3), d.malformed);
       break;
     default: break;
   }
@@ -212,6 +270,10 @@ void dissect_ipv4(Dissection& d) noexcept {
                 ipv4::pseudo_header_sum(h->src(), h->dst(), ipv4::Protocol::tcp,
                                         static_cast<std::uint16_t>(ip.payload_len)),
                 d.malformed);
+  }
+  if (h->frag_offset() == 0 && h->protocol() == ipv4::Protocol::udp) {
+    dissect_udp(ip.udp, ip.payload, ip.payload_len, !h->more_fragments(), false,
+                sub(d.l3, ipv4::field::src), sub(d.l3, ipv4::field::dst), d.malformed);
   }
   if (ip.payload.size() < ip.payload_len) note(d.malformed, "ip: truncated");
 }

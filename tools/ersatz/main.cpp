@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <cstdio>
+#include <ersatz/version.hpp>
 #include <vector>
 
 #include "command.hpp"
@@ -29,7 +30,8 @@ int main(int argc, char** argv) {
   }
 #endif
   CLI::App app{"ersatz: ARP, IPv4 and ICMP in userspace, and the tools on top", "ersatz"};
-  app.set_version_flag("--version", "ersatz 0.1.0");
+  app.set_version_flag("--version",
+                       fmt::format("ersatz {} ({})", ersatz::version(), ersatz::git_revision()));
   app.require_subcommand(1);
   std::vector<Command> commands;
   commands.push_back(register_dump(app));

@@ -22,6 +22,7 @@
 #include "ersatz/wire/ipv4.hpp"
 #include "ersatz/wire/ipv6.hpp"
 #include "ersatz/wire/tcp.hpp"
+#include "ersatz/wire/udp.hpp"
 
 namespace ersatz::decode {
 
@@ -65,6 +66,21 @@ struct TcpLayer {
   std::uint16_t pseudo = 0;
 };
 
+/// A UDP datagram over either IP version.
+struct UdpLayer {
+  UdpLayer(ConstBytes captured, std::size_t len) noexcept : datagram(captured), length(len) {}
+
+  /// What was captured from the UDP header on (bounded by the IP length),
+  /// and the IP layer's length for it.
+  ConstBytes datagram;
+  std::size_t length = 0;
+  std::optional<wire::udp::Header<>> header;
+  /// Set when a checksum was sent (or must be: IPv6, RFC 8200 §8.1) and
+  /// the whole datagram was captured and is not a fragment.
+  std::optional<bool> checksum_ok;
+  std::uint16_t checksum_should_be = 0;
+};
+
 struct Icmpv6Layer {
   explicit Icmpv6Layer(wire::icmpv6::Packet<> p) noexcept : packet(p) {}
 
@@ -98,6 +114,7 @@ struct Ipv6Layer {
   }
   std::optional<Icmpv6Layer> icmp6;
   std::optional<TcpLayer> tcp;
+  std::optional<UdpLayer> udp;
 };
 
 struct Ipv4Layer {
@@ -113,6 +130,7 @@ struct Ipv4Layer {
   std::size_t payload_len = 0;
   std::optional<IcmpLayer> icmp;
   std::optional<TcpLayer> tcp;
+  std::optional<UdpLayer> udp;
 };
 
 /// The fixed 20 bytes of an IPv4 header, read before its IHL is trusted,

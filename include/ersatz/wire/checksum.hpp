@@ -103,4 +103,27 @@ constexpr std::uint16_t should_be(std::uint16_t stored, std::uint16_t sum) noexc
   return static_cast<std::uint16_t>(s);
 }
 
+/// One's-complement addition of two folded sums, as if their data had been
+/// summed together (RFC 1071 §2(B): the sum is associative). The first part
+/// must have covered an even number of bytes.
+constexpr std::uint16_t combine(std::uint16_t a, std::uint16_t b) noexcept {
+  std::uint32_t s = std::uint32_t{a} + b;
+  s = (s & 0xffffU) + (s >> 16);
+  return static_cast<std::uint16_t>(s);
+}
+
+/// Folded sum of the pseudo-header that UDP and TCP checksums cover: the
+/// source and destination addresses, the protocol and the upper-layer
+/// length. The addresses are bytes so that one helper serves IPv4 (RFC 768,
+/// RFC 793 §3.1: 4-byte addresses, 16-bit length) and IPv6 (RFC 8200 §8.1:
+/// 16-byte addresses, 32-bit length); both layouts sum to the same value
+/// because the zero bytes add nothing.
+inline std::uint16_t pseudo_header_sum(ConstBytes src, ConstBytes dst, std::uint8_t protocol,
+                                       std::uint32_t length) noexcept {
+  std::uint16_t s = combine(ones_sum(src), ones_sum(dst));
+  s = combine(s, protocol);
+  s = combine(s, static_cast<std::uint16_t>(length >> 16));
+  return combine(s, static_cast<std::uint16_t>(length));
+}
+
 }  // namespace ersatz::wire::checksum

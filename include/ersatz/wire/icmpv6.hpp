@@ -337,16 +337,16 @@ class Packet : public HeaderFields<S> {
 
   /// `pseudo` is ipv6::pseudo_header_sum() for this message.
   bool verify_checksum(std::uint16_t pseudo) const noexcept {
-    return ipv6::add_sums(pseudo, checksum::ones_sum(this->buf_)) == 0xffff;
+    return checksum::combine(pseudo, checksum::ones_sum(this->buf_)) == 0xffff;
   }
   std::uint16_t compute_checksum(std::uint16_t pseudo) const noexcept {
     return checksum::should_be(this->checksum(),
-                               ipv6::add_sums(pseudo, checksum::ones_sum(this->buf_)));
+                               checksum::combine(pseudo, checksum::ones_sum(this->buf_)));
   }
   void fill_checksum(std::uint16_t pseudo) noexcept requires MutableSpan<S> {
     this->set_checksum(0);
     this->set_checksum(
-        static_cast<std::uint16_t>(~ipv6::add_sums(pseudo, checksum::ones_sum(this->buf_))));
+        static_cast<std::uint16_t>(~checksum::combine(pseudo, checksum::ones_sum(this->buf_))));
   }
 
   // Neighbor Discovery, for the types check_len sized.

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <array>
 #include <cstdint>
 #include <optional>
 
@@ -325,17 +326,16 @@ inline Result<Repr> Repr::parse(const Packet<ConstBytes>& p, Verify verify) noex
   return r;
 }
 
-/// The one's-complement sum of the pseudo-header TCP and UDP checksums
-/// cover over IPv4 (RFC 9293 §3.1, RFC 768): source, destination, a zero
-/// octet, the protocol and the upper-layer length. Folded, not
-/// complemented: add it to the upper layer's own sum.
-constexpr std::uint16_t pseudo_header_sum(Ipv4Address src, Ipv4Address dst, Protocol protocol,
-                                          std::uint16_t upper_len) noexcept {
-  std::uint32_t acc = (src.value() >> 16) + (src.value() & 0xffffU) + (dst.value() >> 16) +
-                      (dst.value() & 0xffffU) + static_cast<std::uint8_t>(protocol) + upper_len;
-  acc = (acc & 0xffffU) + (acc >> 16);
-  acc = (acc & 0xffffU) + (acc >> 16);
-  return static_cast<std::uint16_t>(acc);
+/// The folded sum of the pseudo-header TCP and UDP checksums cover over
+/// IPv4 (RFC 9293 §3.1, RFC 768): checksum::pseudo_header_sum with typed
+/// addresses.
+inline std::uint16_t pseudo_header_sum(Ipv4Address src, Ipv4Address dst, Protocol protocol,
+                                       std::uint16_t upper_len) noexcept {
+  std::array<std::byte, Ipv4Address::size> s{};
+  std::array<std::byte, Ipv4Address::size> d{};
+  src.write(s);
+  dst.write(d);
+  return checksum::pseudo_header_sum(s, d, static_cast<std::uint8_t>(protocol), upper_len);
 }
 
 /// tcpdump -nn: "SRC > DST: ".

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "ersatz/base/result.hpp"
 #include "ersatz/base/view.hpp"
@@ -264,23 +265,16 @@ class OptionReader {
 
 // ---------------------------------------------------------------- checksums
 
-/// The one's-complement sum of the §8.1 pseudo-header: source, destination,
-/// upper-layer length as 32 bits, three zero octets and the next header.
-/// Folded, not complemented: add it to the upper layer's own sum.
+/// The folded sum of the §8.1 pseudo-header (source, destination,
+/// upper-layer length as 32 bits, the next header): checksum::
+/// pseudo_header_sum with the addresses' bytes. Add it to the upper
+/// layer's own sum with checksum::combine.
 inline std::uint16_t pseudo_header_sum(const Ipv6Address& src, const Ipv6Address& dst,
                                        std::uint32_t upper_len, std::uint8_t next) noexcept {
-  std::uint32_t acc = 0;
-  for (std::size_t i = 0; i < 8; ++i) acc += src.word(i) + dst.word(i);
-  acc += (upper_len >> 16) + (upper_len & 0xffffU) + next;
-  while (acc >> 16) acc = (acc & 0xffffU) + (acc >> 16);
-  return static_cast<std::uint16_t>(acc);
-}
-
-/// Adds two folded one's-complement sums (RFC 1071 §2(A): associative).
-constexpr std::uint16_t add_sums(std::uint16_t a, std::uint16_t b) noexcept {
-  std::uint32_t s = std::uint32_t{a} + b;
-  s = (s & 0xffffU) + (s >> 16);
-  return static_cast<std::uint16_t>(s);
+  const auto& s = src.bytes();
+  const auto& d = dst.bytes();
+  return checksum::pseudo_header_sum(std::as_bytes(std::span(s)), std::as_bytes(std::span(d)), next,
+                                     upper_len);
 }
 
 // ---------------------------------------------------------------- repr

@@ -191,16 +191,16 @@ class Packet : public HeaderFields<S> {
 
   /// `pseudo` is the pseudo-header's sum for this segment's length.
   bool verify_checksum(std::uint16_t pseudo) const noexcept {
-    return ipv6::add_sums(pseudo, checksum::ones_sum(this->buf_)) == 0xffff;
+    return checksum::combine(pseudo, checksum::ones_sum(this->buf_)) == 0xffff;
   }
   std::uint16_t compute_checksum(std::uint16_t pseudo) const noexcept {
     return checksum::should_be(this->checksum(),
-                               ipv6::add_sums(pseudo, checksum::ones_sum(this->buf_)));
+                               checksum::combine(pseudo, checksum::ones_sum(this->buf_)));
   }
   void fill_checksum(std::uint16_t pseudo) noexcept requires MutableSpan<S> {
     this->set_checksum(0);
     this->set_checksum(
-        static_cast<std::uint16_t>(~ipv6::add_sums(pseudo, checksum::ones_sum(this->buf_))));
+        static_cast<std::uint16_t>(~checksum::combine(pseudo, checksum::ones_sum(this->buf_))));
   }
 
  private:

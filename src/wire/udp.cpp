@@ -1,0 +1,75 @@
+#include "ersatz/wire/udp.hpp"
+
+#include <cassert>
+
+#include <algorithm>
+
+#include "ersatz/wire/text.hpp"
+
+namespace ersatz::wire::udp {
+
+void Repr::emit(MutBytes buf, Ipv4Address src, Ipv4Address dst) const noexcept {
+  assert(buf.size() == buffer_len() && buf.size() <= 0xffff);
+  auto p = Packet<MutBytes>::unchecked(buf);
+  p.set_src_port(src_port);
+  p.set_dst_port(dst_port);
+  p.set_length(static_cast<std::uint16_t>(buf.size()));
+  std::copy(payload.begin(), payload.end(), buf.begin() + header_len);
+  p.fill_checksum(src, dst);
+}
+
+namespace {
+
+/// tcpdump's udpipaddr_print and udp_print for either IP version. `named`
+/// is false when the IP header's own protocol field is not UDP (IPv6
+/// extension headers came between): tcpdump then prints the ports alone,
+/// and nothing before its marker when even they are missing.
+template <class Addr>
+void format_datagram(fmt::memory_buffer& out, const Addr& src, const Addr& dst, ConstBytes datagram,
+                     std::size_t length, bool named) {
+  using text::append;
+  // tcpdump reads the ports first and gives up without them.
+  if (datagram.size() < field::dst_port.end) {
+    if (named) {
+      append(out, src, " > ", dst, ":  [|udp]");
+    } else {
+      append(out, " [|udp]");
+    }
+    return;
+  }
+  const unsigned sport = load_be16(datagram, field::src_port.begin);
+  const unsigned dport = load_be16(datagram, field::dst_port.begin);
+  if (named) {
+    append(out, src, '.', sport, " > ", dst, '.', dport, ": ");
+  } else {
+    append(out, sport, " > ", dport, ": ");
+  }
+  if (length < header_len) {
+    append(out, "truncated-udp ", length);
+    return;
+  }
+  if (datagram.size() < field::length.end) {
+    append(out, " [|udp]");
+    return;
+  }
+  const std::size_t ulen = load_be16(datagram, field::length.begin);
+  if (ulen < header_len) {
+    append(out, "truncated-udplength ", ulen);
+    return;
+  }
+  append(out, "UDP, length ", ulen - header_len);
+}
+
+}  // namespace
+
+void format(fmt::memory_buffer& out, Ipv4Address src, Ipv4Address dst, ConstBytes datagram,
+            std::size_t length) {
+  format_datagram(out, src, dst, datagram, length, true);
+}
+
+void format(fmt::memory_buffer& out, const Ipv6Address& src, const Ipv6Address& dst,
+            ConstBytes datagram, std::size_t length, bool named) {
+  format_datagram(out, src, dst, datagram, length, named);
+}
+
+}  // namespace ersatz::wire::udp
