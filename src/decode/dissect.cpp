@@ -196,6 +196,8 @@ void dissect_ipv6(Dissection& d) noexcept {
   ipv6::ExtReader ext(h->next_header(), ip.payload);
   while (auto e = ext.next()) ip.ext[ip.ext_count++] = *e;
   ip.upper = ext.upper_layer();
+  // On an error, where the header that could not be read starts.
+  ip.upper_bytes = ext.rest();
   if (ext.error()) {
     note(d.malformed,
          *ext.error() == Error::unsupported ? "ip6: too many extension headers" : "ip6: truncated");

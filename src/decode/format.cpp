@@ -199,7 +199,7 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
   } else if (ip.header.protocol() == ipv4::Protocol::icmp) {
     icmpv4::format(out, ip.payload, ip.payload_len);
   } else if (ip.udp) {
-    udp::format(out, f.src, f.dst, ip.udp->datagram, ip.udp->length);
+    udp::format(out, f.src, f.dst, ip.udp->datagram, ip.udp->length, ip.header.more_fragments());
     format_udp_marker(out, *ip.udp, opts);
   } else if (ip.tcp) {
     const ConstBytes hdr = d.l3;
@@ -239,12 +239,60 @@ std::string_view next_header_name(unsigned nh) {
   }
 }
 
+/// tcpdump's ip6_opt_process without -v: it prints nothing for options it
+/// can read, a note for a few it cannot, and fails on any whose framing is
+/// wrong.
+bool hop_options_ok(fmt::memory_buffer& out, ConstBytes b) {
+  const std::size_t len = b.size();
+  std::size_t optlen = 0;
+  for (std::size_t i = 0; i < len; i += optlen) {
+    const unsigned type = load_u8(b, i);
+    if (type == 0) {
+      optlen = 1;
+      continue;
+    }
+    if (i + 1 >= len) return false;
+    optlen = load_u8(b, i + 1) + 2U;
+    if (i + optlen > len) return false;
+    const unsigned olen = load_u8(b, i + 1);
+    switch (type) {
+      case 1: break;
+      case 0x05:
+        if (len - i < 4) return append(out, "(rtalert: trunc)"), false;
+        if (olen != 2) return append(out, "(rtalert: invalid len ", olen, ')'), false;
+        break;
+      case 0xc2:
+        if (len - i < 6) return append(out, "(jumbo: trunc)"), false;
+        if (olen != 4) return append(out, "(jumbo: invalid len ", olen, ')'), false;
+        break;
+      case 0xc9:
+        if (len - i < 18) return append(out, "(homeaddr: trunc)"), false;
+        if (olen < 16) return append(out, "(homeaddr: invalid len ", olen, ')'), false;
+        break;
+      default: break;
+    }
+  }
+  return true;
+}
+
 /// One extension header as tcpdump's ip6_print loop prints it. Returns
 /// false when the line ends there.
 bool format_extension(fmt::memory_buffer& out, const Ipv6Layer& ip, const ipv6::ExtHeader& e,
                       std::size_t offset) {
   switch (e.type) {
-    case ipv6::NextHeader::hop_by_hop: append(out, "HBH "); return true;
+    case ipv6::NextHeader::hop_by_hop:
+      append(out, "HBH ");
+      if (!hop_options_ok(out, e.options())) {
+        append(out, " [|hbhopt]");
+        return false;
+      }
+      if (ip.payload_len == 0) {
+        // Only a jumbogram may have no payload length (RFC 2675); ersatz
+        // does not take jumbo options, as Ethernet cannot carry them.
+        append(out, "[No valid Jumbo Payload Hop-by-Hop option found] (invalid)");
+        return false;
+      }
+      return true;
     case ipv6::NextHeader::dst_options: append(out, "DSTOPT "); return true;
     case ipv6::NextHeader::routing: {
       const unsigned len = load_u8(e.bytes, 1);
@@ -281,6 +329,35 @@ bool format_extension(fmt::memory_buffer& out, const Ipv6Layer& ip, const ipv6::
     }
     default: return true;
   }
+}
+
+/// A routing header not all captured: tcpdump reads its fields one by one
+/// and stops at the first that is missing.
+void format_partial_routing(fmt::memory_buffer& out, ConstBytes b) {
+  append(out, "RT6");
+  if (b.size() < 2) {
+    append(out, " [|rt6]");
+    return;
+  }
+  const unsigned len = load_u8(b, 1);
+  append(out, " (len=", len);
+  if (b.size() < 3) {
+    append(out, " [|rt6]");
+    return;
+  }
+  const unsigned type = load_u8(b, 2);
+  append(out, ", type=", type);
+  if (type == 0) append(out, " [Deprecated]");
+  if (b.size() < 4) {
+    append(out, " [|rt6]");
+    return;
+  }
+  append(out, ", segleft=", load_u8(b, 3));
+  if (type != 0 && type != 2 && type != 4) {
+    append(out, " (unknown type) (invalid)");
+    return;
+  }
+  append(out, " [|rt6]");
 }
 
 void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
@@ -324,7 +401,7 @@ void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
       case ipv6::NextHeader::hop_by_hop: append(out, " [|hbhopt]"); return;
       case ipv6::NextHeader::dst_options: append(out, " [|dstopt]"); return;
       case ipv6::NextHeader::fragment: append(out, " [|frag6]"); return;
-      default: append(out, "RT6 [|rt6]"); return;
+      default: format_partial_routing(out, ip.upper_bytes); return;
     }
   }
   if (ipv6::is_extension(ip.upper)) return;
@@ -339,11 +416,13 @@ void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
       break;
     case ipv6::NextHeader::udp:
       if (ip.udp) {
-        udp::format(out, h.src(), h.dst(), ip.udp->datagram, len, transport_first);
+        udp::format(out, h.src(), h.dst(), ip.udp->datagram, len, transport_first,
+                    ip.fragment() != nullptr);
         format_udp_marker(out, *ip.udp, opts);
       }
       break;
     case ipv6::NextHeader::no_next: append(out, "no next header"); break;
+    case ipv6::NextHeader::icmp: append(out, "[ICMP requires IPv4] (invalid)"); break;
     default: append(out, " ip-proto-", static_cast<unsigned>(ip.upper), ' ', len); break;
   }
   if (ip.icmp6 && ip.icmp6->checksum_ok == false) {

@@ -70,12 +70,13 @@ void fast_open(Out& out, ConstBytes d) {
   }
 }
 
-/// The options as tcpdump's tcp_print walks them. Returns false when the
-/// line ended early ("[bad opt]" or the truncation marker), so that no
-/// length follows.
-bool format_options(Out& out, ConstBytes opts, const TextOptions& o) {
+/// The options as tcpdump's tcp_print walks them: `declared` bytes by the
+/// data offset, of which `opts` were captured. Returns false when the line
+/// ended early ("[bad opt]" or a truncation marker), so that no length
+/// follows.
+bool format_options(Out& out, ConstBytes opts, std::size_t declared, const TextOptions& o) {
   append(out, ", options [");
-  std::size_t left = opts.size();
+  std::size_t left = declared;
   std::size_t at = 0;
   char sep = '\0';
   auto bad = [&] {
@@ -83,11 +84,24 @@ bool format_options(Out& out, ConstBytes opts, const TextOptions& o) {
     if (sep != '\0') out.push_back(']');
     return false;
   };
+  // A byte tcpdump reads with GET_ that was not captured.
+  auto cut = [&] {
+    append(out, " [|tcp]");
+    return false;
+  };
+  // Data its LENCHECK finds missing: the marker, and '>' inside a list.
+  auto cut_data = [&] {
+    append(out, " [|tcp]");
+    if (sep != '\0') out.push_back('>');
+    return false;
+  };
   while (left > 0) {
     if (sep != '\0') out.push_back(sep);
+    if (at >= opts.size()) return cut();
     const unsigned kind = load_u8(opts, at++);
     std::size_t len = 1;
     if (kind > 1) {
+      if (at >= opts.size()) return cut();
       len = load_u8(opts, at++);
       if (len < 2 || len > left) return bad();
       --left;
@@ -99,18 +113,31 @@ bool format_options(Out& out, ConstBytes opts, const TextOptions& o) {
     } else {
       append(out, name);
     }
-    const ConstBytes d = opts.subspan(at, left);
+    const ConstBytes d = opts.subspan(at);
     std::size_t datalen = 0;
-    auto fits = [&](std::size_t n) { return n <= left; };
+    // tcpdump's LENCHECK: past the option's room is a bad option, past
+    // the capture a truncation.
+    enum class Check { ok, bad_option, truncated };
+    auto check = [&](std::size_t n) {
+      if (n > left) return Check::bad_option;
+      if (n > d.size()) return Check::truncated;
+      return Check::ok;
+    };
+#define ERSATZ_LENCHECK(n)                    \
+  switch (check(n)) {                         \
+    case Check::bad_option: return bad();     \
+    case Check::truncated: return cut_data(); \
+    case Check::ok: break;                    \
+  }
     switch (kind) {
       case 2:
         datalen = 2;
-        if (!fits(datalen)) return bad();
+        ERSATZ_LENCHECK(datalen)
         append(out, ' ', load_be16(d, 0));
         break;
       case 3:
         datalen = 1;
-        if (!fits(datalen)) return bad();
+        ERSATZ_LENCHECK(datalen)
         append(out, ' ', load_u8(d, 0));
         break;
       case 5:
@@ -120,7 +147,7 @@ bool format_options(Out& out, ConstBytes opts, const TextOptions& o) {
         } else {
           append(out, ' ', datalen / 8, ' ');
           for (std::size_t i = 0; i < datalen; i += 8) {
-            if (!fits(i + 8)) return bad();
+            ERSATZ_LENCHECK(i + 8)
             // tcpdump takes both edges against one base: a quirk, kept.
             append(out, '{', load_be32(d, i) - o.relative.sack, ':',
                    load_be32(d, i + 4) - o.relative.sack, '}');
@@ -133,17 +160,17 @@ bool format_options(Out& out, ConstBytes opts, const TextOptions& o) {
       case 12:
       case 13:
         datalen = 4;
-        if (!fits(datalen)) return bad();
+        ERSATZ_LENCHECK(datalen)
         append(out, ' ', load_be32(d, 0));
         break;
       case 8:
         datalen = 8;
-        if (!fits(datalen)) return bad();
+        ERSATZ_LENCHECK(datalen)
         append(out, " val ", load_be32(d, 0), " ecr ", load_be32(d, 4));
         break;
       case 19:
         datalen = 16;
-        if (!fits(datalen)) return bad();
+        ERSATZ_LENCHECK(datalen)
         // tcpdump built with libcrypto cannot check a signature without
         // the secret, and says so.
         append(out, " can't check - ");
@@ -151,7 +178,7 @@ bool format_options(Out& out, ConstBytes opts, const TextOptions& o) {
         break;
       case 20:
         datalen = 2;
-        if (!fits(datalen)) return bad();
+        ERSATZ_LENCHECK(datalen)
         append(out, " cap ", hex(load_u8(d, 0), 2), " id ", load_u8(d, 1));
         break;
       case 0:
@@ -159,7 +186,7 @@ bool format_options(Out& out, ConstBytes opts, const TextOptions& o) {
       case 4: break;
       case 28: {
         datalen = 2;
-        if (!fits(datalen)) return bad();
+        ERSATZ_LENCHECK(datalen)
         unsigned v = load_be16(d, 0);
         append(out, " 0x", hex(v));
         v = (v & 1U) ? (v >> 1) * 60 : v >> 1;
@@ -168,7 +195,9 @@ bool format_options(Out& out, ConstBytes opts, const TextOptions& o) {
       }
       case 34:
         datalen = len - 2;
-        if (!fits(datalen)) return bad();
+        ERSATZ_LENCHECK(datalen)
+        // tcpdump prints a space of its own before the cookie's text.
+        out.push_back(' ');
         fast_open(out, d.first(datalen));
         break;
       default:
@@ -177,14 +206,15 @@ bool format_options(Out& out, ConstBytes opts, const TextOptions& o) {
         datalen = len - 2;
         if (datalen != 0) append(out, " 0x");
         for (std::size_t i = 0; i < datalen; ++i) {
-          if (!fits(i + 1)) return bad();
+          ERSATZ_LENCHECK(i + 1)
           append(out, hex(load_u8(d, i), 2));
         }
         break;
     }
+#undef ERSATZ_LENCHECK
     at += datalen;
     left -= datalen;
-    std::size_t counted = datalen + 1 + (kind > 1 ? 1 : 0);
+    const std::size_t counted = datalen + 1 + (kind > 1 ? 1 : 0);
     if (counted != len) append(out, "[len ", len, ']');
     sep = ',';
     if (kind == 0) break;
@@ -245,14 +275,17 @@ void format(fmt::memory_buffer& out, ConstBytes segment, std::size_t length, con
   append(out, ", win ", load_be16(segment, field::window.begin));
   if (flags & flag::urg) append(out, ", urg ", load_be16(segment, field::urgent.begin));
   if (hlen > min_header_len) {
-    if (segment.size() < hlen) {
-      // Options cut short by the snap length.
-      append(out, ", options [", " [|tcp]");
+    const ConstBytes opts = segment.subspan(min_header_len);
+    if (!format_options(out, opts.first(std::min(opts.size(), hlen - min_header_len)),
+                        hlen - min_header_len, o)) {
       return;
     }
-    if (!format_options(out, segment.subspan(min_header_len, hlen - min_header_len), o)) return;
   }
   append(out, ", length ", data_len);
+  // tcpdump checks that the header was captured only when data follows.
+  if (data_len > 0 && segment.size() < hlen) {
+    append(out, " [remaining caplen(", segment.size(), ") < header length(", hlen, ")] [|tcp]");
+  }
 }
 
 }  // namespace ersatz::wire::tcp

@@ -26,7 +26,7 @@ namespace {
 /// and nothing before its marker when even they are missing.
 template <class Addr>
 void format_datagram(fmt::memory_buffer& out, const Addr& src, const Addr& dst, ConstBytes datagram,
-                     std::size_t length, bool named) {
+                     std::size_t length, bool named, bool fragmented) {
   using text::append;
   // tcpdump reads the ports first and gives up without them.
   if (datagram.size() < field::dst_port.end) {
@@ -57,19 +57,27 @@ void format_datagram(fmt::memory_buffer& out, const Addr& src, const Addr& dst, 
     append(out, "truncated-udplength ", ulen);
     return;
   }
-  append(out, "UDP, length ", ulen - header_len);
+  // tcpdump compares the two lengths without the header, and does not
+  // blame a fragment for holding less than its header claims.
+  const std::size_t claimed = ulen - header_len;
+  const std::size_t carried = length - header_len;
+  if (claimed > carried && !fragmented) {
+    append(out, "UDP, bad length ", claimed, " > ", carried);
+    return;
+  }
+  append(out, "UDP, length ", claimed);
 }
 
 }  // namespace
 
 void format(fmt::memory_buffer& out, Ipv4Address src, Ipv4Address dst, ConstBytes datagram,
-            std::size_t length) {
-  format_datagram(out, src, dst, datagram, length, true);
+            std::size_t length, bool fragmented) {
+  format_datagram(out, src, dst, datagram, length, true, fragmented);
 }
 
 void format(fmt::memory_buffer& out, const Ipv6Address& src, const Ipv6Address& dst,
-            ConstBytes datagram, std::size_t length, bool named) {
-  format_datagram(out, src, dst, datagram, length, named);
+            ConstBytes datagram, std::size_t length, bool named, bool fragmented) {
+  format_datagram(out, src, dst, datagram, length, named, fragmented);
 }
 
 }  // namespace ersatz::wire::udp
