@@ -77,13 +77,16 @@ void dissect_icmp(Ipv4Layer& ip, std::string_view& malformed) noexcept {
 }
 
 /// The destination the upper-layer checksum covers (RFC 8200 §8.1): the
-/// last address of a routing header, where one stands, as tcpdump's
-/// ip6_finddst and Wireshark take it (the first segment of a type 4 SRH,
+/// last address of a routing header with segments left, where one stands,
+/// as Wireshark takes it (the first segment of a type 4 SRH,
 /// whose list is reversed).
 ConstBytes final_destination(const Ipv6Layer& ip, ConstBytes l3) noexcept {
   for (std::size_t i = 0; i < ip.ext_count; ++i) {
     const ipv6::ExtHeader& e = ip.ext[i];
-    if (e.type != ipv6::NextHeader::routing) continue;
+    // With no segments left the packet is at its final destination, the
+    // header's own (Wireshark's reading; tcpdump takes the last address
+    // even then).
+    if (e.type != ipv6::NextHeader::routing || e.segments_left() == 0) continue;
     const std::size_t len = load_u8(e.bytes, 1);
     if (len % 2 == 1) break;
     const std::size_t n = len / 2;
@@ -206,6 +209,16 @@ void dissect_ipv6(Dissection& d) noexcept {
   ip.upper_bytes = ext.rest();
   const std::size_t ext_len = ip.payload.size() - ext.rest().size();
   ip.upper_len = ip.payload_len - ext_len;
+  // RFC 8200 §4.4: a routing header of a type the node does not know, with
+  // segments left, is discarded; tcpdump and Wireshark read no further.
+  for (std::size_t i = 0; i < ip.ext_count; ++i) {
+    const ipv6::ExtHeader& e = ip.ext[i];
+    const unsigned type = e.type == ipv6::NextHeader::routing ? e.routing_type() : 0;
+    if (type != 0 && type != 2 && type != 4 && e.segments_left() != 0) {
+      note(d.malformed, "ip6: unrecognized routing type");
+      return;
+    }
+  }
   const ipv6::ExtHeader* frag = ip.fragment();
   // A later fragment carries no upper-layer header.
   if (frag && frag->frag_offset() != 0) return;

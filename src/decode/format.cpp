@@ -697,8 +697,14 @@ void json_tcp(JsonObject& j, const TcpLayer& t) {
   std::optional<unsigned> mss, wscale;
   std::optional<std::uint32_t> tsval, tsecr;
   tcp::OptionReader r(h->options());
+  std::size_t read = 0;
   while (auto o = r.next()) {
+    read += o->bytes.size();
     kinds.add(static_cast<unsigned>(o->kind));
+    // Wireshark shows every padding byte after EOL as another EOL.
+    if (o->kind == tcp::OptionKind::eol) {
+      for (; read < h->options().size(); ++read) kinds.add(0);
+    }
     const ConstBytes d = o->data();
     switch (o->kind) {
       case tcp::OptionKind::mss:
