@@ -58,4 +58,19 @@ inline bool printable_line(std::string_view s) noexcept {
   return true;
 }
 
+/// Printable lines as tcpdump prints them: one line, or continuation lines
+/// each begun with "\n\t" (its hex dumps of data it does not decode).
+inline bool printable_lines(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\n') {
+      if (i + 1 >= s.size() || s[i + 1] != '\t') return false;
+      ++i;
+      continue;
+    }
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u < 0x20 || u > 0x7e) return false;
+  }
+  return true;
+}
+
 }  // namespace ersatz_fuzz

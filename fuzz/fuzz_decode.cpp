@@ -139,8 +139,31 @@ void check_dissection(ConstBytes frame, const decode::Dissection& d) {
     FUZZ_CHECK(d.eth->ethertype == EtherType::ipv4 && !d.l3.empty());
     FUZZ_CHECK(d.ip_fixed->complete == (d.l3.size() >= ipv4::min_header_len));
   }
+  if (d.ip6) {
+    const decode::Ipv6Layer& ip6 = *d.ip6;
+    FUZZ_CHECK(d.eth->ethertype == EtherType::ipv6 && ip6.header.version() == 6);
+    FUZZ_CHECK(within(d.l3, ip6.payload) && ip6.payload.size() <= ip6.payload_len);
+    FUZZ_CHECK(ip6.ext_count <= ipv6::max_ext_headers);
+    for (std::size_t i = 0; i < ip6.ext_count; ++i)
+      FUZZ_CHECK(within(ip6.payload, ip6.ext[i].bytes));
+    FUZZ_CHECK(within(ip6.payload, ip6.upper_bytes));
+    FUZZ_CHECK(ip6.upper_bytes.size() <= ip6.upper_len);
+    if (ip6.icmp6) {
+      FUZZ_CHECK(ip6.upper == ipv6::NextHeader::icmpv6);
+      FUZZ_CHECK(within(ip6.upper_bytes, ip6.icmp6->packet.bytes()));
+      if (ip6.icmp6->quoted_ip) FUZZ_CHECK(within(ip6.upper_bytes, ip6.icmp6->quoted_ip->header()));
+    }
+    if (ip6.tcp) {
+      FUZZ_CHECK(ip6.upper == ipv6::NextHeader::tcp && within(ip6.upper_bytes, ip6.tcp->segment));
+      if (ip6.tcp->header) FUZZ_CHECK(ip6.tcp->header->header_len() <= ip6.tcp->length);
+    }
+  }
   if (!d.ip) return;
   const decode::Ipv4Layer& ip = *d.ip;
+  if (ip.tcp) {
+    FUZZ_CHECK(ip.header.protocol() == ipv4::Protocol::tcp && within(ip.payload, ip.tcp->segment));
+    if (ip.tcp->header) FUZZ_CHECK(ip.tcp->header->header_len() <= ip.tcp->length);
+  }
   FUZZ_CHECK(d.ip_fixed && d.ip_fixed->complete && d.ip_fixed->version == 4);
   FUZZ_CHECK(ip.header.header_len() == d.ip_fixed->header_len);
   FUZZ_CHECK(within(d.l3, ip.header.header()));
@@ -178,7 +201,7 @@ void run(ConstBytes frame, std::uint32_t wire_len) {
     decode::format_text(text, f, d, decode::TextOptions{link});
     const std::string_view line(text.data(), text.size());
     FUZZ_CHECK(line.size() >= 16);  // "HH:MM:SS.uuuuuu "
-    FUZZ_CHECK(ersatz_fuzz::printable_line(line));
+    FUZZ_CHECK(ersatz_fuzz::printable_lines(line));
   }
 
   // The raw dumps after a line: each stays within what was captured, and
@@ -208,7 +231,7 @@ void run(ConstBytes frame, std::uint32_t wire_len) {
     o.reference = Timestamp{frame.size() > 0 ? 1'700'000'001 : 1'699'999'999, 5};
     fmt::memory_buffer line;
     decode::format_text(line, f, d, o);
-    FUZZ_CHECK(ersatz_fuzz::printable_line(std::string_view(line.data(), line.size())));
+    FUZZ_CHECK(ersatz_fuzz::printable_lines(std::string_view(line.data(), line.size())));
   }
 
   fmt::memory_buffer json;

@@ -19,6 +19,9 @@ set(ERSATZ_FUZZ_REPLAYS
   fuzz_tpacket
   fuzz_txstamp
   fuzz_stack
+  fuzz_ipv6
+  fuzz_icmpv6
+  fuzz_tcp
   fuzz_udp)
 
 # A target added to fuzz/ but not here would go unreplayed.

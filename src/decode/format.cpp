@@ -9,6 +9,10 @@ namespace ersatz::decode {
 namespace eth = wire::ethernet;
 namespace ipv4 = wire::ipv4;
 namespace icmpv4 = wire::icmpv4;
+namespace ipv6 = wire::ipv6;
+namespace icmpv6 = wire::icmpv6;
+namespace tcp = wire::tcp;
+namespace udp = wire::udp;
 namespace arp = wire::arp;
 using wire::EtherType;
 
@@ -87,9 +91,62 @@ void format_arp(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
   arp::format(out, *d.arp, d.l3_wire_len);
 }
 
+/// tcpdump's tcp_print from its address line on. `named` is false when the
+/// IP header's own protocol field is not TCP (extension headers came
+/// between), and tcpdump then prints the ports alone.
+template <class Addr>
+void format_tcp(fmt::memory_buffer& out, const TcpLayer& t, const Addr& src, const Addr& dst,
+                bool named, ConstBytes raw_src, ConstBytes raw_dst, const TextOptions& opts) {
+  const ConstBytes seg = t.segment;
+  if (seg.size() < 4) {
+    append(out, src, " > ", dst, ":", " [|tcp]");
+    return;
+  }
+  const unsigned sport = load_be16(seg, tcp::field::src_port.begin);
+  const unsigned dport = load_be16(seg, tcp::field::dst_port.begin);
+  if (named) {
+    append(out, src, '.', sport, " > ", dst, '.', dport, ": ");
+  } else {
+    append(out, sport, " > ", dport, ": ");
+  }
+  if (seg.size() < tcp::min_header_len) {
+    append(out, " [|tcp]");
+    return;
+  }
+  tcp::TextOptions o;
+  o.verbose = opts.verbose;
+  const std::size_t hlen = (load_u8(seg, tcp::field::offset_flags.begin) >> 4) * 4U;
+  if (opts.tcp_sequences && hlen >= tcp::min_header_len) {
+    o.relative = opts.tcp_sequences->relate(
+        raw_src, raw_dst, static_cast<std::uint16_t>(sport), static_cast<std::uint16_t>(dport),
+        load_be32(seg, tcp::field::seq.begin), load_be32(seg, tcp::field::ack.begin),
+        load_u8(seg, tcp::field::flags));
+  }
+  if (opts.verbose > 0 && t.checksum_ok) {
+    // The sum was taken by dissect; format reuses it through the pseudo
+    // sum that makes the stored checksum come out as computed.
+    o.pseudo = t.pseudo;
+  }
+  tcp::format(out, seg, t.length, o);
+  // tcpdump reports checksums only with -v; ersatz always marks damage.
+  if (opts.verbose == 0 && t.checksum_ok == false) {
+    append(out, " [bad tcp cksum ", hex(load_be16(seg, tcp::field::checksum.begin)), " (->",
+           hex(t.checksum_should_be), ")]");
+  }
+}
+
+/// ersatz marks a bad UDP checksum, which tcpdump reports only with -v.
+void format_udp_marker(fmt::memory_buffer& out, const UdpLayer& u, const TextOptions& opts) {
+  if (opts.verbose == 0 && u.checksum_ok == false) {
+    append(out, " [bad udp cksum ", hex(load_be16(u.datagram, udp::field::checksum.begin)), " (->",
+           hex(u.checksum_should_be), ")]");
+  }
+}
+
 /// IPv4 in tcpdump 4.99's order of checks: version, header length, missing
 /// bytes, total length, then the addresses and the payload.
-void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
+void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
+                 const TextOptions& opts) {
   if (!d.ip_fixed) {
     append(out, " [|ip]");
     return;
@@ -123,7 +180,9 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
   const bool first_fragment = (f.flags_frag & ipv4::frag_offset_mask) == 0;
   const bool transport_names =
       first_fragment && (f.protocol == ipv4::Protocol::tcp || f.protocol == ipv4::Protocol::udp);
-  if (d.ip || !transport_names) append(out, f.src, " > ", f.dst, ": ");
+  // TCP's printer names the addresses itself, with the ports.
+  const bool tcp_names = d.ip && (d.ip->tcp.has_value() || d.ip->udp.has_value());
+  if ((d.ip || !transport_names) && !tcp_names) append(out, f.src, " > ", f.dst, ": ");
   if (!first_fragment) {
     // A later fragment has no transport header to show; tcpdump says so
     // even when the IP header itself was cut short.
@@ -139,6 +198,13 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
     // Named above.
   } else if (ip.header.protocol() == ipv4::Protocol::icmp) {
     icmpv4::format(out, ip.payload, ip.payload_len);
+  } else if (ip.udp) {
+    udp::format(out, f.src, f.dst, ip.udp->datagram, ip.udp->length, ip.header.more_fragments());
+    format_udp_marker(out, *ip.udp, opts);
+  } else if (ip.tcp) {
+    const ConstBytes hdr = d.l3;
+    format_tcp(out, *ip.tcp, f.src, f.dst, true, sub(hdr, ipv4::field::src),
+               sub(hdr, ipv4::field::dst), opts);
   } else {
     append(out, " ip-proto-", proto, ' ', ip.payload_len);
   }
@@ -153,6 +219,219 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown) 
   }
 }
 
+/// The protocol names tcpdump's -v prints for an IPv6 next header.
+std::string_view next_header_name(unsigned nh) {
+  switch (nh) {
+    case 0: return "Options";
+    case 1: return "ICMP";
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 41: return "IPv6";
+    case 43: return "Routing";
+    case 44: return "Fragment";
+    case 50: return "ESP";
+    case 51: return "AH";
+    case 58: return "ICMPv6";
+    case 59: return "NONE";
+    case 60: return "DSTOPT";
+    case 135: return "Mobility";
+    default: return "unknown";
+  }
+}
+
+/// tcpdump's ip6_opt_process without -v: it prints nothing for options it
+/// can read, a note for a few it cannot, and fails on any whose framing is
+/// wrong.
+bool hop_options_ok(fmt::memory_buffer& out, ConstBytes b) {
+  const std::size_t len = b.size();
+  std::size_t optlen = 0;
+  for (std::size_t i = 0; i < len; i += optlen) {
+    const unsigned type = load_u8(b, i);
+    if (type == 0) {
+      optlen = 1;
+      continue;
+    }
+    if (i + 1 >= len) return false;
+    optlen = load_u8(b, i + 1) + 2U;
+    if (i + optlen > len) return false;
+    const unsigned olen = load_u8(b, i + 1);
+    switch (type) {
+      case 1: break;
+      case 0x05:
+        if (len - i < 4) return append(out, "(rtalert: trunc)"), false;
+        if (olen != 2) return append(out, "(rtalert: invalid len ", olen, ')'), false;
+        break;
+      case 0xc2:
+        if (len - i < 6) return append(out, "(jumbo: trunc)"), false;
+        if (olen != 4) return append(out, "(jumbo: invalid len ", olen, ')'), false;
+        break;
+      case 0xc9:
+        if (len - i < 18) return append(out, "(homeaddr: trunc)"), false;
+        if (olen < 16) return append(out, "(homeaddr: invalid len ", olen, ')'), false;
+        break;
+      default: break;
+    }
+  }
+  return true;
+}
+
+/// One extension header as tcpdump's ip6_print loop prints it. Returns
+/// false when the line ends there.
+bool format_extension(fmt::memory_buffer& out, const Ipv6Layer& ip, const ipv6::ExtHeader& e,
+                      std::size_t offset) {
+  switch (e.type) {
+    case ipv6::NextHeader::hop_by_hop:
+      append(out, "HBH ");
+      if (!hop_options_ok(out, e.options())) {
+        append(out, " [|hbhopt]");
+        return false;
+      }
+      if (ip.payload_len == 0) {
+        // Only a jumbogram may have no payload length (RFC 2675); ersatz
+        // does not take jumbo options, as Ethernet cannot carry them.
+        append(out, "[No valid Jumbo Payload Hop-by-Hop option found] (invalid)");
+        return false;
+      }
+      return true;
+    case ipv6::NextHeader::dst_options: append(out, "DSTOPT "); return true;
+    case ipv6::NextHeader::routing: {
+      const unsigned len = load_u8(e.bytes, 1);
+      const unsigned type = e.routing_type();
+      append(out, "RT6 (len=", len, ", type=", type);
+      if (type == 0) append(out, " [Deprecated]");
+      append(out, ", segleft=", e.segments_left());
+      if (type == 0 || type == 2) {
+        const std::uint32_t reserved = load_be32(e.bytes, 4);
+        if (reserved != 0) append(out, ", rsv=0x", hex(reserved));
+        if (len % 2 == 1) {
+          append(out, " (invalid length ", len, ") (invalid)");
+          return false;
+        }
+        for (std::size_t i = 0; i < len / 2; ++i) {
+          append(out, ", [", i, ']',
+                 wire::Ipv6Address::from_bytes(e.bytes.subspan(8 + 16 * i, 16)));
+        }
+        append(out, ") ");
+        return true;
+      }
+      append(out, " (unknown type) (invalid)");
+      return false;
+    }
+    case ipv6::NextHeader::fragment: {
+      // tcpdump's length is what follows the fragment header by the
+      // payload length.
+      const std::size_t after = ipv6::header_len + ip.payload_len;
+      const std::size_t used = offset + ipv6::fragment_len;
+      append(out, "frag (", e.frag_offset(), '|', static_cast<std::uint32_t>(after - used), ')');
+      if (e.frag_offset() != 0) return false;
+      out.push_back(' ');
+      return true;
+    }
+    default: return true;
+  }
+}
+
+/// A routing header not all captured: tcpdump reads its fields one by one
+/// and stops at the first that is missing.
+void format_partial_routing(fmt::memory_buffer& out, ConstBytes b) {
+  append(out, "RT6");
+  if (b.size() < 2) {
+    append(out, " [|rt6]");
+    return;
+  }
+  const unsigned len = load_u8(b, 1);
+  append(out, " (len=", len);
+  if (b.size() < 3) {
+    append(out, " [|rt6]");
+    return;
+  }
+  const unsigned type = load_u8(b, 2);
+  append(out, ", type=", type);
+  if (type == 0) append(out, " [Deprecated]");
+  if (b.size() < 4) {
+    append(out, " [|rt6]");
+    return;
+  }
+  append(out, ", segleft=", load_u8(b, 3));
+  if (type != 0 && type != 2 && type != 4) {
+    append(out, " (unknown type) (invalid)");
+    return;
+  }
+  append(out, " [|rt6]");
+}
+
+void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
+                 const TextOptions& opts) {
+  if (!d.ip6) {
+    if (d.l3.size() < ipv6::header_len) {
+      append(out, " [|ip6]");
+      return;
+    }
+    if (!link_shown) append(out, "IP6 ");
+    append(out, "version error: ", load_u8(d.l3, 0) >> 4, " != 6");
+    return;
+  }
+  const Ipv6Layer& ip = *d.ip6;
+  const auto& h = ip.header;
+  if (!link_shown) append(out, "IP6 ");
+  if (ip.payload_len != 0 && d.l3_wire_len < ipv6::header_len + ip.payload_len) {
+    append(out, "truncated-ip6 - ",
+           static_cast<std::uint32_t>(ipv6::header_len + ip.payload_len - d.l3_wire_len),
+           " bytes missing!");
+  }
+  const unsigned nh0 = static_cast<unsigned>(h.next_header());
+  if (opts.verbose > 0) {
+    out.push_back('(');
+    if (h.traffic_class() != 0) append(out, "class 0x", hex(h.traffic_class(), 2), ", ");
+    if (h.flow_label() != 0) append(out, "flowlabel 0x", hex(h.flow_label(), 5), ", ");
+    append(out, "hlim ", h.hop_limit(), ", next-header ", next_header_name(nh0), " (", nh0,
+           ") payload length: ", ip.payload_len, ") ");
+  }
+  const bool transport_first =
+      nh0 == 6 || nh0 == 17 || nh0 == 33 || nh0 == 132;  // TCP, UDP, DCCP, SCTP
+  if (!transport_first) append(out, h.src(), " > ", h.dst(), ": ");
+  std::size_t offset = ipv6::header_len;
+  for (std::size_t i = 0; i < ip.ext_count; ++i) {
+    if (!format_extension(out, ip, ip.ext[i], offset)) return;
+    offset += ip.ext[i].bytes.size();
+  }
+  if (ip.ext_count < ipv6::max_ext_headers && ipv6::is_extension(ip.upper)) {
+    // The walk stopped at a header that was not all there.
+    switch (ip.upper) {
+      case ipv6::NextHeader::hop_by_hop: append(out, " [|hbhopt]"); return;
+      case ipv6::NextHeader::dst_options: append(out, " [|dstopt]"); return;
+      case ipv6::NextHeader::fragment: append(out, " [|frag6]"); return;
+      default: format_partial_routing(out, ip.upper_bytes); return;
+    }
+  }
+  if (ipv6::is_extension(ip.upper)) return;
+  const std::size_t len = ip.upper_len;
+  switch (ip.upper) {
+    case ipv6::NextHeader::icmpv6: icmpv6::format(out, ip.upper_bytes, len); break;
+    case ipv6::NextHeader::tcp:
+      if (ip.tcp) {
+        format_tcp(out, *ip.tcp, h.src(), h.dst(), transport_first, sub(d.l3, ipv6::field::src),
+                   sub(d.l3, ipv6::field::dst), opts);
+      }
+      break;
+    case ipv6::NextHeader::udp:
+      if (ip.udp) {
+        udp::format(out, h.src(), h.dst(), ip.udp->datagram, len, transport_first,
+                    ip.fragment() != nullptr);
+        format_udp_marker(out, *ip.udp, opts);
+      }
+      break;
+    case ipv6::NextHeader::no_next: append(out, "no next header"); break;
+    case ipv6::NextHeader::icmp: append(out, "[ICMP requires IPv4] (invalid)"); break;
+    default: append(out, " ip-proto-", static_cast<unsigned>(ip.upper), ' ', len); break;
+  }
+  if (ip.icmp6 && ip.icmp6->checksum_ok == false) {
+    const auto& p = ip.icmp6->packet;
+    append(out, " [bad icmp6 cksum ", hex(p.checksum()), " (->", hex(ip.icmp6->checksum_should_be),
+           ")]");
+  }
+}
+
 }  // namespace
 
 void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
@@ -163,7 +442,8 @@ void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
     return;
   }
   const EtherType type = d.eth ? d.eth->ethertype : EtherType{0};
-  const bool known = d.eth && (type == EtherType::arp || type == EtherType::ipv4);
+  const bool known =
+      d.eth && (type == EtherType::arp || type == EtherType::ipv4 || type == EtherType::ipv6);
   // Like tcpdump, a frame whose payload cannot be shown gets its link header.
   if (d.eth && !known && !opts.link_header) {
     // tcpdump shows what it cannot decode by its link header, naming the
@@ -177,7 +457,9 @@ void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
   if (type == EtherType::arp) {
     format_arp(out, d, show_link);
   } else if (type == EtherType::ipv4) {
-    format_ipv4(out, d, show_link);
+    format_ipv4(out, d, show_link, opts);
+  } else if (type == EtherType::ipv6) {
+    format_ipv6(out, d, show_link, opts);
   }
 }
 
@@ -330,6 +612,9 @@ void json_icmp(JsonObject& j, const IcmpLayer& icmp) {
   }
 }
 
+void json_tcp(JsonObject& j, const TcpLayer& t);
+void json_udp(JsonObject& j, const UdpLayer& u);
+
 void json_ipv4(JsonObject& j, const Ipv4Layer& ip) {
   const auto& h = ip.header;
   j.num("ip.version", h.version());
@@ -357,6 +642,270 @@ void json_ipv4(JsonObject& j, const Ipv4Layer& ip) {
     list.push_back(']');
   }
   if (ip.icmp) json_icmp(j, *ip.icmp);
+  if (ip.tcp) json_tcp(j, *ip.tcp);
+  if (ip.udp) json_udp(j, *ip.udp);
+}
+
+/// Values of one key that may occur more than once in a frame (an
+/// extension header twice, several ND options): a scalar for one, an
+/// array for more, as vlan.id is written.
+template <class T, std::size_t N>
+class Repeated {
+ public:
+  void add(const T& v) noexcept {
+    if (n_ < N) values_[n_++] = v;
+  }
+  template <std::size_t K>
+  void write(JsonObject& j, const char (&key)[K], bool quoted = false) const {
+    if (n_ == 0) return;
+    auto& out = j.raw(key);
+    if (n_ > 1) out.push_back('[');
+    for (std::size_t i = 0; i < n_; ++i) {
+      if (i) out.push_back(',');
+      if (quoted) {
+        append(out, '"', values_[i], '"');
+      } else {
+        append(out, values_[i]);
+      }
+    }
+    if (n_ > 1) out.push_back(']');
+  }
+
+ private:
+  std::array<T, N> values_{};
+  std::size_t n_ = 0;
+};
+
+void json_tcp(JsonObject& j, const TcpLayer& t) {
+  const ConstBytes seg = t.segment;
+  if (seg.size() < 4) return;
+  j.num("tcp.srcport", load_be16(seg, tcp::field::src_port.begin));
+  j.num("tcp.dstport", load_be16(seg, tcp::field::dst_port.begin));
+  if (seg.size() < tcp::min_header_len) return;
+  auto h = tcp::Header<>::checked(seg);
+  j.num("tcp.seq_raw", load_be32(seg, tcp::field::seq.begin));
+  j.num("tcp.ack_raw", load_be32(seg, tcp::field::ack.begin));
+  j.num("tcp.hdr_len", (load_u8(seg, tcp::field::offset_flags.begin) >> 4) * 4U);
+  j.num("tcp.flags", load_be16(seg, tcp::field::offset_flags.begin) & 0x0fffU);
+  j.num("tcp.window_size_value", load_be16(seg, tcp::field::window.begin));
+  j.num("tcp.urgent_pointer", load_be16(seg, tcp::field::urgent.begin));
+  if (t.checksum_ok) j.str("tcp.checksum.status", *t.checksum_ok ? "good" : "bad");
+  if (!h || !t.header) return;
+  Repeated<unsigned, 40> kinds;
+  Repeated<std::uint32_t, 4> sack_le;
+  Repeated<std::uint32_t, 4> sack_re;
+  std::optional<unsigned> mss, wscale;
+  std::optional<std::uint32_t> tsval, tsecr;
+  tcp::OptionReader r(h->options());
+  std::size_t read = 0;
+  while (auto o = r.next()) {
+    read += o->bytes.size();
+    kinds.add(static_cast<unsigned>(o->kind));
+    // Wireshark shows every padding byte after EOL as another EOL.
+    if (o->kind == tcp::OptionKind::eol) {
+      for (; read < h->options().size(); ++read) kinds.add(0);
+    }
+    const ConstBytes d = o->data();
+    switch (o->kind) {
+      case tcp::OptionKind::mss:
+        if (d.size() == 2) mss = load_be16(d, 0);
+        break;
+      case tcp::OptionKind::wscale:
+        if (d.size() == 1) wscale = load_u8(d, 0);
+        break;
+      case tcp::OptionKind::timestamp:
+        if (d.size() == 8) {
+          tsval = load_be32(d, 0);
+          tsecr = load_be32(d, 4);
+        }
+        break;
+      case tcp::OptionKind::sack:
+        for (std::size_t i = 0; i + 8 <= d.size(); i += 8) {
+          sack_le.add(load_be32(d, i));
+          sack_re.add(load_be32(d, i + 4));
+        }
+        break;
+      default: break;
+    }
+  }
+  kinds.write(j, "tcp.option_kind");
+  if (mss) j.num("tcp.options.mss_val", *mss);
+  if (wscale) j.num("tcp.options.wscale.shift", *wscale);
+  if (tsval) j.num("tcp.options.timestamp.tsval", *tsval);
+  if (tsecr) j.num("tcp.options.timestamp.tsecr", *tsecr);
+  sack_le.write(j, "tcp.options.sack_le");
+  sack_re.write(j, "tcp.options.sack_re");
+}
+
+void json_udp(JsonObject& j, const UdpLayer& u) {
+  if (u.datagram.size() < 4) return;
+  j.num("udp.srcport", load_be16(u.datagram, udp::field::src_port.begin));
+  j.num("udp.dstport", load_be16(u.datagram, udp::field::dst_port.begin));
+  if (u.datagram.size() < udp::field::length.end) return;
+  j.num("udp.length", load_be16(u.datagram, udp::field::length.begin));
+  if (u.checksum_ok) j.str("udp.checksum.status", *u.checksum_ok ? "good" : "bad");
+}
+
+void json_nd_options(JsonObject& j, ConstBytes options) {
+  Repeated<unsigned, 16> types;
+  Repeated<wire::MacAddress, 8> lladdr;
+  std::optional<wire::Ipv6Address> prefix;
+  std::optional<unsigned> prefix_len;
+  std::optional<std::uint32_t> mtu;
+  icmpv6::NdOptionReader r(options);
+  while (auto o = r.next()) {
+    types.add(static_cast<unsigned>(o->type));
+    switch (o->type) {
+      case icmpv6::NdOptionType::source_ll:
+      case icmpv6::NdOptionType::target_ll:
+        // Wireshark shows an Ethernet address when the option holds one.
+        if (o->bytes.size() == 8) lladdr.add(wire::MacAddress::from_bytes(o->link_address()));
+        break;
+      case icmpv6::NdOptionType::prefix_info:
+        if (o->bytes.size() >= icmpv6::prefix_info_len && !prefix) {
+          prefix_len = load_u8(o->bytes, icmpv6::nd_field::prefix_len);
+          prefix = wire::Ipv6Address::from_bytes(sub(o->bytes, icmpv6::nd_field::prefix));
+        }
+        break;
+      case icmpv6::NdOptionType::mtu:
+        if (!mtu) mtu = load_be32(o->bytes, icmpv6::nd_field::mtu.begin);
+        break;
+      default: break;
+    }
+  }
+  types.write(j, "icmpv6.opt.type");
+  lladdr.write(j, "icmpv6.opt.linkaddr", true);
+  if (prefix_len) j.num("icmpv6.opt.prefix.length", *prefix_len);
+  if (prefix) j.addr("icmpv6.opt.prefix", *prefix);
+  if (mtu) j.num("icmpv6.opt.mtu", *mtu);
+}
+
+void json_icmpv6(JsonObject& j, const Icmpv6Layer& icmp) {
+  const auto& p = icmp.packet;
+  using T = icmpv6::Type;
+  j.num("icmpv6.type", static_cast<std::uint8_t>(p.type()));
+  j.num("icmpv6.code", p.code());
+  if (icmp.checksum_ok) j.str("icmpv6.checksum.status", *icmp.checksum_ok ? "good" : "bad");
+  switch (p.type()) {
+    case T::echo_request:
+    case T::echo_reply:
+      j.num("icmpv6.echo.identifier", p.ident());
+      j.num("icmpv6.echo.sequence_number", p.seq());
+      break;
+    case T::packet_too_big: j.num("icmpv6.mtu", p.mtu()); break;
+    case T::param_problem: j.num("icmpv6.pointer", p.pointer()); break;
+    case T::router_advert:
+      j.num("icmpv6.nd.ra.cur_hop_limit", p.ra_hop_limit());
+      j.boolean("icmpv6.nd.ra.flag.m", (p.ra_flags() & icmpv6::ra_flag_managed) != 0);
+      j.boolean("icmpv6.nd.ra.flag.o", (p.ra_flags() & icmpv6::ra_flag_other) != 0);
+      j.num("icmpv6.nd.ra.router_lifetime", p.ra_lifetime());
+      j.num("icmpv6.nd.ra.reachable_time", p.ra_reachable());
+      j.num("icmpv6.nd.ra.retrans_timer", p.ra_retrans());
+      break;
+    case T::neighbor_solicit: j.addr("icmpv6.nd.ns.target_address", p.target()); break;
+    case T::neighbor_advert:
+      j.boolean("icmpv6.nd.na.flag.r", (p.na_flags() & icmpv6::na_flag_router) != 0);
+      j.boolean("icmpv6.nd.na.flag.s", (p.na_flags() & icmpv6::na_flag_solicited) != 0);
+      j.boolean("icmpv6.nd.na.flag.o", (p.na_flags() & icmpv6::na_flag_override) != 0);
+      j.addr("icmpv6.nd.na.target_address", p.target());
+      break;
+    case T::redirect:
+      j.addr("icmpv6.nd.rd.target_address", p.target());
+      // Wireshark's name for the redirect's destination, quirk kept.
+      j.addr("icmpv6.rd.na.destination_address", p.rd_destination());
+      break;
+    case T::mld_query:
+      if (p.is_mld2_query()) {
+        j.num("icmpv6.mld.maximum_response_code", p.mld_max_delay());
+        j.addr("icmpv6.mld.multicast_address", p.mld_address());
+        j.num("icmpv6.mld.nb_sources", load_be16(p.bytes(), icmpv6::field::mld2_num_sources.begin));
+      } else {
+        j.num("icmpv6.mld.maximum_response_delay", p.mld_max_delay());
+        j.addr("icmpv6.mld.multicast_address", p.mld_address());
+      }
+      break;
+    case T::mld_report:
+    case T::mld_done:
+      j.num("icmpv6.mld.maximum_response_delay", p.mld_max_delay());
+      j.addr("icmpv6.mld.multicast_address", p.mld_address());
+      break;
+    case T::mld2_report: {
+      j.num("icmpv6.mldr.nb_mcast_records", p.mld2_num_records());
+      Repeated<unsigned, 16> types;
+      Repeated<wire::Ipv6Address, 16> addrs;
+      Repeated<std::size_t, 16> sources;
+      auto records = p.mld2_records();
+      while (auto r = records.next()) {
+        types.add(static_cast<unsigned>(r->type()));
+        addrs.add(r->address());
+        sources.add(r->num_sources());
+      }
+      types.write(j, "icmpv6.mldr.mar.record_type");
+      sources.write(j, "icmpv6.mldr.mar.nb_sources");
+      addrs.write(j, "icmpv6.mldr.mar.multicast_address", true);
+      break;
+    }
+    default: break;
+  }
+  json_nd_options(j, p.nd_options());
+  if (icmp.quoted_ip) {
+    // Wireshark dissects the quoted packet as a second ipv6 layer; its
+    // keys here are named as ICMP's quote is (icmp.quoted.ip.*).
+    const auto& q = *icmp.quoted_ip;
+    j.addr("icmpv6.quoted.ipv6.src", q.src());
+    j.addr("icmpv6.quoted.ipv6.dst", q.dst());
+    j.num("icmpv6.quoted.ipv6.nxt", static_cast<std::uint8_t>(q.next_header()));
+    j.num("icmpv6.quoted.ipv6.plen", q.payload_len());
+    j.num("icmpv6.quoted.ipv6.hlim", q.hop_limit());
+  }
+}
+
+void json_ipv6(JsonObject& j, const Ipv6Layer& ip) {
+  const auto& h = ip.header;
+  j.num("ipv6.version", h.version());
+  j.num("ipv6.tclass", h.traffic_class());
+  j.num("ipv6.flow", h.flow_label());
+  j.num("ipv6.plen", h.payload_len());
+  j.num("ipv6.nxt", static_cast<std::uint8_t>(h.next_header()));
+  j.num("ipv6.hlim", h.hop_limit());
+  j.addr("ipv6.src", h.src());
+  j.addr("ipv6.dst", h.dst());
+  Repeated<unsigned, ipv6::max_ext_headers> hop_nxt, dst_nxt, rt_nxt, rt_type, rt_left, fr_nxt,
+      fr_off, fr_id;
+  Repeated<std::string_view, ipv6::max_ext_headers> fr_more;
+  for (std::size_t i = 0; i < ip.ext_count; ++i) {
+    const auto& e = ip.ext[i];
+    const auto next = static_cast<unsigned>(e.next());
+    switch (e.type) {
+      case ipv6::NextHeader::hop_by_hop: hop_nxt.add(next); break;
+      case ipv6::NextHeader::dst_options: dst_nxt.add(next); break;
+      case ipv6::NextHeader::routing:
+        rt_nxt.add(next);
+        rt_type.add(e.routing_type());
+        rt_left.add(e.segments_left());
+        break;
+      case ipv6::NextHeader::fragment:
+        fr_nxt.add(next);
+        fr_off.add(static_cast<unsigned>(e.frag_offset() / 8));
+        fr_more.add(e.more_fragments() ? "true" : "false");
+        fr_id.add(e.frag_ident());
+        break;
+      default: break;
+    }
+  }
+  hop_nxt.write(j, "ipv6.hopopts.nxt");
+  dst_nxt.write(j, "ipv6.dstopts.nxt");
+  rt_nxt.write(j, "ipv6.routing.nxt");
+  rt_type.write(j, "ipv6.routing.type");
+  rt_left.write(j, "ipv6.routing.segleft");
+  // Wireshark's fragment keys are ipv6.fraghdr.*, not ipv6.frag.*.
+  fr_nxt.write(j, "ipv6.fraghdr.nxt");
+  fr_off.write(j, "ipv6.fraghdr.offset");
+  fr_more.write(j, "ipv6.fraghdr.more");
+  fr_id.write(j, "ipv6.fraghdr.ident");
+  if (ip.icmp6) json_icmpv6(j, *ip.icmp6);
+  if (ip.tcp) json_tcp(j, *ip.tcp);
+  if (ip.udp) json_udp(j, *ip.udp);
 }
 
 }  // namespace
@@ -375,6 +924,7 @@ void format_json(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
   }
   if (d.arp) json_arp(j, *d.arp);
   if (d.ip) json_ipv4(j, *d.ip);
+  if (d.ip6) json_ipv6(j, *d.ip6);
   if (!d.malformed.empty()) j.str("malformed", d.malformed);
 }
 

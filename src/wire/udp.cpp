@@ -18,16 +18,32 @@ void Repr::emit(MutBytes buf, Ipv4Address src, Ipv4Address dst) const noexcept {
   p.fill_checksum(src, dst);
 }
 
-void format(fmt::memory_buffer& out, Ipv4Address src, Ipv4Address dst, ConstBytes datagram,
-            std::size_t length) {
+namespace {
+
+/// tcpdump's udpipaddr_print and udp_print for either IP version. `named`
+/// is false when the IP header's own protocol field is not UDP (IPv6
+/// extension headers came between): tcpdump then prints the ports alone,
+/// and nothing before its marker when even they are missing.
+template <class Addr>
+void format_datagram(fmt::memory_buffer& out, const Addr& src, const Addr& dst, ConstBytes datagram,
+                     std::size_t length, bool named, bool fragmented) {
   using text::append;
   // tcpdump reads the ports first and gives up without them.
   if (datagram.size() < field::dst_port.end) {
-    append(out, src, " > ", dst, ":  [|udp]");
+    if (named) {
+      append(out, src, " > ", dst, ":  [|udp]");
+    } else {
+      append(out, " [|udp]");
+    }
     return;
   }
-  append(out, src, '.', load_be16(datagram, field::src_port.begin), " > ", dst, '.',
-         load_be16(datagram, field::dst_port.begin), ": ");
+  const unsigned sport = load_be16(datagram, field::src_port.begin);
+  const unsigned dport = load_be16(datagram, field::dst_port.begin);
+  if (named) {
+    append(out, src, '.', sport, " > ", dst, '.', dport, ": ");
+  } else {
+    append(out, sport, " > ", dport, ": ");
+  }
   if (length < header_len) {
     append(out, "truncated-udp ", length);
     return;
@@ -41,7 +57,27 @@ void format(fmt::memory_buffer& out, Ipv4Address src, Ipv4Address dst, ConstByte
     append(out, "truncated-udplength ", ulen);
     return;
   }
-  append(out, "UDP, length ", ulen - header_len);
+  // tcpdump compares the two lengths without the header, and does not
+  // blame a fragment for holding less than its header claims.
+  const std::size_t claimed = ulen - header_len;
+  const std::size_t carried = length - header_len;
+  if (claimed > carried && !fragmented) {
+    append(out, "UDP, bad length ", claimed, " > ", carried);
+    return;
+  }
+  append(out, "UDP, length ", claimed);
+}
+
+}  // namespace
+
+void format(fmt::memory_buffer& out, Ipv4Address src, Ipv4Address dst, ConstBytes datagram,
+            std::size_t length, bool fragmented) {
+  format_datagram(out, src, dst, datagram, length, true, fragmented);
+}
+
+void format(fmt::memory_buffer& out, const Ipv6Address& src, const Ipv6Address& dst,
+            ConstBytes datagram, std::size_t length, bool named, bool fragmented) {
+  format_datagram(out, src, dst, datagram, length, named, fragmented);
 }
 
 }  // namespace ersatz::wire::udp

@@ -88,6 +88,7 @@ class Sink {
     text_.link_header = opt.link_header;
     text_.verbose = opt.verbose;
     text_.time = time_style(opt.time_flags);
+    text_.tcp_sequences = &tcp_sequences_;
     // One of -X, -x, -A, in tcpdump's order of precedence; doubled, with
     // the link header.
     if (opt.hex_ascii > 0) {
@@ -132,6 +133,7 @@ class Sink {
   decode::RawDump raw_ = decode::RawDump::none;
   bool raw_link_ = false;
   decode::TimeReference reference_;
+  decode::TcpSequences tcp_sequences_;
 };
 
 /// The filter expression, compiled by libpcap's own compiler; nullopt when

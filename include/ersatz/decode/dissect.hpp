@@ -7,16 +7,22 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 
 #include "ersatz/base/bytes.hpp"
 #include "ersatz/base/time.hpp"
 #include "ersatz/wire/arp.hpp"
 #include "ersatz/wire/ethernet.hpp"
 #include "ersatz/wire/icmpv4.hpp"
+#include "ersatz/wire/icmpv6.hpp"
 #include "ersatz/wire/ipv4.hpp"
+#include "ersatz/wire/ipv6.hpp"
+#include "ersatz/wire/tcp.hpp"
+#include "ersatz/wire/udp.hpp"
 
 namespace ersatz::decode {
 
@@ -42,6 +48,75 @@ struct IcmpLayer {
   std::optional<wire::icmpv4::Header<>> quoted_icmp;
 };
 
+/// A TCP segment over either IP version.
+struct TcpLayer {
+  TcpLayer(ConstBytes captured, std::size_t len) noexcept : segment(captured), length(len) {}
+
+  /// What was captured from the TCP header on (bounded by the IP length).
+  ConstBytes segment;
+  /// The segment's length according to IP.
+  std::size_t length = 0;
+  /// The header and its options, when they were all captured and the data
+  /// offset is sane.
+  std::optional<wire::tcp::Header<>> header;
+  /// Set when the whole segment was captured and is not a fragment.
+  std::optional<bool> checksum_ok;
+  std::uint16_t checksum_should_be = 0;
+  /// The pseudo-header's sum, for -v's checksum text.
+  std::uint16_t pseudo = 0;
+};
+
+/// A UDP datagram over either IP version.
+struct UdpLayer {
+  UdpLayer(ConstBytes captured, std::size_t len) noexcept : datagram(captured), length(len) {}
+
+  /// What was captured from the UDP header on (bounded by the IP length),
+  /// and the IP layer's length for it.
+  ConstBytes datagram;
+  std::size_t length = 0;
+  std::optional<wire::udp::Header<>> header;
+  /// Set when a checksum was sent (or must be: IPv6, RFC 8200 §8.1) and
+  /// the whole datagram was captured and is not a fragment.
+  std::optional<bool> checksum_ok;
+  std::uint16_t checksum_should_be = 0;
+};
+
+struct Icmpv6Layer {
+  explicit Icmpv6Layer(wire::icmpv6::Packet<> p) noexcept : packet(p) {}
+
+  wire::icmpv6::Packet<> packet;
+  std::optional<bool> checksum_ok;
+  std::uint16_t checksum_should_be = 0;
+  /// The fixed header of the packet an error quotes, when all of it was quoted.
+  std::optional<wire::ipv6::Header<>> quoted_ip;
+};
+
+struct Ipv6Layer {
+  explicit Ipv6Layer(wire::ipv6::Header<> h) noexcept : header(h) {}
+
+  wire::ipv6::Header<> header;
+  /// The captured part of what follows the fixed header, bounded by the
+  /// payload length, and that length.
+  ConstBytes payload;
+  std::size_t payload_len = 0;
+  /// The extension headers read, in order (at most ipv6::max_ext_headers).
+  std::array<wire::ipv6::ExtHeader, wire::ipv6::max_ext_headers> ext{};
+  std::size_t ext_count = 0;
+  /// What follows them: its protocol, captured bytes and length on the wire.
+  wire::ipv6::NextHeader upper{0};
+  ConstBytes upper_bytes;
+  std::size_t upper_len = 0;
+  /// The fragment header, when there is one.
+  const wire::ipv6::ExtHeader* fragment() const noexcept {
+    for (std::size_t i = 0; i < ext_count; ++i)
+      if (ext[i].type == wire::ipv6::NextHeader::fragment) return &ext[i];
+    return nullptr;
+  }
+  std::optional<Icmpv6Layer> icmp6;
+  std::optional<TcpLayer> tcp;
+  std::optional<UdpLayer> udp;
+};
+
 struct Ipv4Layer {
   /// Emplaced, as IcmpLayer is.
   Ipv4Layer(wire::ipv4::Header<> h, bool header_checksum_ok) noexcept
@@ -54,6 +129,8 @@ struct Ipv4Layer {
   /// The payload's length according to the header.
   std::size_t payload_len = 0;
   std::optional<IcmpLayer> icmp;
+  std::optional<TcpLayer> tcp;
+  std::optional<UdpLayer> udp;
 };
 
 /// The fixed 20 bytes of an IPv4 header, read before its IHL is trusted,
@@ -82,6 +159,7 @@ struct Dissection {
   std::optional<wire::arp::Packet<>> arp;
   std::optional<Ipv4Fixed> ip_fixed;
   std::optional<Ipv4Layer> ip;
+  std::optional<Ipv6Layer> ip6;
   /// Empty when every layer present was read; else "LAYER: reason".
   std::string_view malformed;
 };
@@ -98,6 +176,38 @@ enum class TimeStyle : std::uint8_t {
   since_first,     ///< -ttttt: as -ttt, since the first frame
 };
 
+/// tcpdump's table of TCP conversations, by which it prints sequence and
+/// acknowledgement numbers relative to the first ones seen (tcpdump 4.99
+/// print-tcp.c): state across frames, so the caller keeps it, as it keeps
+/// TimeReference. A conversation is keyed by its addresses and ports in one
+/// canonical order; a SYN restarts it.
+class TcpSequences {
+ public:
+  /// The bases to subtract for a segment with these fields, recording a new
+  /// conversation as tcpdump does. `src` and `dst` are the raw addresses
+  /// (4 or 16 bytes).
+  wire::tcp::Relative relate(ConstBytes src, ConstBytes dst, std::uint16_t sport,
+                             std::uint16_t dport, std::uint32_t seq, std::uint32_t ack,
+                             std::uint8_t flags);
+
+ private:
+  struct Key {
+    std::array<std::uint8_t, 16> src{};
+    std::array<std::uint8_t, 16> dst{};
+    std::uint32_t ports = 0;
+    std::uint8_t version = 0;
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept;
+  };
+  struct Bases {
+    std::uint32_t seq = 0;
+    std::uint32_t ack = 0;
+  };
+  std::unordered_map<Key, Bases, KeyHash> table_;
+};
+
 struct TextOptions {
   bool link_header = false;  ///< tcpdump -e
   int verbose = 0;           ///< tcpdump -v, -vv, -vvv
@@ -106,6 +216,9 @@ struct TextOptions {
   /// caller keeps it (it is state across frames; the decoder has none):
   /// see TimeReference.
   Timestamp reference{};
+  /// Relative TCP numbers (tcpdump's default); absolute ones, as -S prints
+  /// them, when null.
+  TcpSequences* tcp_sequences = nullptr;
 };
 
 /// The reference of -ttt and -ttttt across frames, as tcpdump keeps it: a

@@ -1,4 +1,4 @@
-// Link and network addresses: EUI-48 MAC and IPv4.
+// Link and network addresses: EUI-48 MAC, IPv4 and IPv6.
 #pragma once
 
 #include <fmt/format.h>
@@ -120,6 +120,51 @@ class Ipv4Address {
   std::uint32_t value_ = 0;
 };
 
+/// An IPv6 address (RFC 4291), kept as its 16 bytes in network order.
+class Ipv6Address {
+ public:
+  static constexpr std::size_t size = 16;
+  /// The longest text form: eight groups of four and seven colons.
+  static constexpr std::size_t max_text_len = 39;
+
+  constexpr Ipv6Address() noexcept = default;
+  constexpr explicit Ipv6Address(std::array<std::uint8_t, 16> bytes) noexcept : bytes_(bytes) {}
+
+  /// Reads 16 bytes; the caller has bounds-checked `b`.
+  static constexpr Ipv6Address from_bytes(ConstBytes b) noexcept {
+    Ipv6Address a;
+    for (std::size_t i = 0; i < size; ++i) a.bytes_[i] = static_cast<std::uint8_t>(b[i]);
+    return a;
+  }
+  /// Any RFC 4291 §2.2 text form, "::" and a trailing dotted quad included.
+  static std::optional<Ipv6Address> parse(std::string_view text) noexcept;
+
+  constexpr void write(MutBytes b) const noexcept {
+    for (std::size_t i = 0; i < size; ++i) b[i] = static_cast<std::byte>(bytes_[i]);
+  }
+  constexpr const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
+  constexpr std::uint16_t word(std::size_t i) const noexcept {
+    return static_cast<std::uint16_t>((bytes_[2 * i] << 8) | bytes_[2 * i + 1]);
+  }
+  constexpr bool is_unspecified() const noexcept { return *this == Ipv6Address(); }
+  constexpr bool is_multicast() const noexcept { return bytes_[0] == 0xff; }
+  constexpr bool is_link_local() const noexcept {
+    return bytes_[0] == 0xfe && (bytes_[1] & 0xc0) == 0x80;
+  }
+
+  /// Writes the text form the BIND inet_ntop that tcpdump and glibc share
+  /// gives: the longest run of two or more zero groups as "::" (the first
+  /// of equal runs), lowercase hex without leading zeros, and the last 32
+  /// bits as a dotted quad for IPv4-compatible (::/96) and IPv4-mapped
+  /// (::ffff:0:0/96) addresses. Returns one past the last char.
+  char* format(char* out) const noexcept;
+
+  friend constexpr auto operator<=>(const Ipv6Address&, const Ipv6Address&) = default;
+
+ private:
+  std::array<std::uint8_t, 16> bytes_{};
+};
+
 }  // namespace ersatz::wire
 
 template <>
@@ -137,6 +182,16 @@ struct fmt::formatter<ersatz::wire::Ipv4Address> : fmt::formatter<std::string_vi
   template <class Ctx>
   auto format(const ersatz::wire::Ipv4Address& a, Ctx& ctx) const {
     char buf[16];
+    char* end = a.format(buf);
+    return fmt::formatter<std::string_view>::format(std::string_view(buf, end - buf), ctx);
+  }
+};
+
+template <>
+struct fmt::formatter<ersatz::wire::Ipv6Address> : fmt::formatter<std::string_view> {
+  template <class Ctx>
+  auto format(const ersatz::wire::Ipv6Address& a, Ctx& ctx) const {
+    char buf[ersatz::wire::Ipv6Address::max_text_len + 1];
     char* end = a.format(buf);
     return fmt::formatter<std::string_view>::format(std::string_view(buf, end - buf), ctx);
   }

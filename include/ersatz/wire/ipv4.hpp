@@ -11,6 +11,7 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <array>
 #include <cstdint>
 #include <optional>
 
@@ -323,6 +324,18 @@ inline Result<Repr> Repr::parse(const Packet<ConstBytes>& p, Verify verify) noex
   r.options = p.options();
   r.payload_len = p.payload().size();
   return r;
+}
+
+/// The folded sum of the pseudo-header TCP and UDP checksums cover over
+/// IPv4 (RFC 9293 §3.1, RFC 768): checksum::pseudo_header_sum with typed
+/// addresses.
+inline std::uint16_t pseudo_header_sum(Ipv4Address src, Ipv4Address dst, Protocol protocol,
+                                       std::uint16_t upper_len) noexcept {
+  std::array<std::byte, Ipv4Address::size> s{};
+  std::array<std::byte, Ipv4Address::size> d{};
+  src.write(s);
+  dst.write(d);
+  return checksum::pseudo_header_sum(s, d, static_cast<std::uint8_t>(protocol), upper_len);
 }
 
 /// tcpdump -nn: "SRC > DST: ".

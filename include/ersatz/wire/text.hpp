@@ -157,6 +157,9 @@ inline char* put(char* p, const Ipv4Address& a) noexcept { return a.format(p); }
 constexpr std::size_t bound(const MacAddress&) noexcept { return 17; }
 inline char* put(char* p, const MacAddress& m) noexcept { return m.format(p); }
 
+constexpr std::size_t bound(const Ipv6Address&) noexcept { return Ipv6Address::max_text_len; }
+inline char* put(char* p, const Ipv6Address& a) noexcept { return a.format(p); }
+
 }  // namespace detail
 
 /// Appends the parts, in order, to `out`.

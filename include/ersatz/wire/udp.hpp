@@ -168,7 +168,14 @@ inline Result<Repr> Repr::parse(const Packet<ConstBytes>& p, Ipv4Address src, Ip
 /// `datagram` is what was captured of the UDP datagram and `length` its
 /// length on the wire (the IPv4 payload length). A datagram cut short of
 /// its ports prints tcpdump's marker, "198.18.0.1 > 198.18.1.2:  [|udp]".
+/// A length field past the IP payload is tcpdump's "UDP, bad length A > B",
+/// except in a fragment (`fragmented`), which holds only part of it.
 void format(fmt::memory_buffer& out, Ipv4Address src, Ipv4Address dst, ConstBytes datagram,
-            std::size_t length);
+            std::size_t length, bool fragmented = false);
+/// The same over IPv6; `named` is false when extension headers stand
+/// between the IPv6 header and UDP, and tcpdump then prints the ports
+/// without the addresses.
+void format(fmt::memory_buffer& out, const Ipv6Address& src, const Ipv6Address& dst,
+            ConstBytes datagram, std::size_t length, bool named = true, bool fragmented = false);
 
 }  // namespace ersatz::wire::udp

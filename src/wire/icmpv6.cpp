@@ -1,0 +1,291 @@
+#include "ersatz/wire/icmpv6.hpp"
+
+#include <cassert>
+
+#include <algorithm>
+
+#include "ersatz/wire/text.hpp"
+
+namespace ersatz::wire::icmpv6 {
+
+void Repr::emit(MutBytes buf, std::uint16_t pseudo) const noexcept {
+  assert(buf.size() == buffer_len());
+  store_u8(buf, field::type, static_cast<std::uint8_t>(type));
+  store_u8(buf, field::code, code);
+  store_be32(buf, field::rest.begin, rest);
+  std::copy(data.begin(), data.end(), buf.begin() + header_len);
+  auto p = Packet<MutBytes>::unchecked(buf);
+  p.fill_checksum(pseudo);
+}
+
+namespace {
+
+using Out = fmt::memory_buffer;
+using text::append;
+using text::hex;
+
+/// tcpdump reads each field only when it prints it, and a field that was
+/// not captured ends the line with " [|icmp6]". Text keeps that order: a
+/// check before every read, and the marker once one fails.
+class Text {
+ public:
+  Text(Out& out, ConstBytes m) : out_(out), m_(m) {}
+  bool has(std::size_t end) const noexcept { return end <= m_.size(); }
+  /// Appends the marker and returns false when [0, end) was not captured.
+  bool need(std::size_t end) {
+    if (has(end)) return true;
+    append(out_, " [|icmp6]");
+    return false;
+  }
+  std::uint8_t u8(std::size_t at) const noexcept { return load_u8(m_, at); }
+  std::uint16_t u16(std::size_t at) const noexcept { return load_be16(m_, at); }
+  std::uint32_t u32(std::size_t at) const noexcept { return load_be32(m_, at); }
+  Ipv6Address addr(std::size_t at) const noexcept {
+    return Ipv6Address::from_bytes(m_.subspan(at, Ipv6Address::size));
+  }
+  Out& out() noexcept { return out_; }
+  ConstBytes bytes() const noexcept { return m_; }
+
+ private:
+  Out& out_;
+  ConstBytes m_;
+};
+
+/// tcpdump's print_unknown_data: hex of what was captured, eight 16-bit
+/// groups a line, each line after "\n\t".
+void unknown_data(Out& out, ConstBytes d, std::size_t length) {
+  const std::size_t n = std::min(length, d.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i % 16 == 0) append(out, "\n\t0x", hex(static_cast<std::uint32_t>(i), 4), ": ");
+    if (i % 2 == 0) out.push_back(' ');
+    append(out, hex(load_u8(d, i), 2));
+  }
+}
+
+constexpr std::size_t oip = header_len;  // where an error's quoted packet starts
+constexpr std::size_t oip_src = oip + ipv6::field::src.begin;
+constexpr std::size_t oip_dst = oip + ipv6::field::dst.begin;
+
+/// tcpdump's get_upperlayer: walks the quoted packet's extension headers
+/// to its TCP or UDP header and returns the offset of its destination port
+/// and the protocol, or nothing. Bounded: each step moves 8 bytes or more.
+struct Upper {
+  std::size_t port_at;
+  unsigned protocol;
+};
+std::optional<Upper> upper_layer(const Text& t) {
+  if (!t.has(oip + ipv6::field::next_header + 1)) return std::nullopt;
+  unsigned nh = t.u8(oip + ipv6::field::next_header);
+  std::size_t at = oip + ipv6::header_len;
+  while (at < t.bytes().size()) {
+    switch (static_cast<ipv6::NextHeader>(nh)) {
+      case ipv6::NextHeader::tcp:
+      case ipv6::NextHeader::udp:
+        if (!t.has(at + 4)) return std::nullopt;
+        return Upper{at + 2, nh};
+      case ipv6::NextHeader::hop_by_hop:
+      case ipv6::NextHeader::dst_options:
+      case ipv6::NextHeader::routing:
+        if (!t.has(at + 2)) return std::nullopt;
+        nh = t.u8(at);
+        at += (t.u8(at + 1) + 1U) * 8U;
+        break;
+      case ipv6::NextHeader::fragment:
+        if (!t.has(at + 4)) return std::nullopt;
+        if ((t.u16(at + 2) & ipv6::frag_offset_mask) != 0) return std::nullopt;
+        nh = t.u8(at);
+        at += ipv6::fragment_len;
+        break;
+      case ipv6::NextHeader::ah:
+        if (!t.has(at + 2)) return std::nullopt;
+        nh = t.u8(at);
+        at += (t.u8(at + 1) + 2U) * 4U;
+        break;
+      default: return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Returns false when the line ended with the truncation marker.
+bool format_unreachable(Text& t, std::uint8_t code) {
+  Out& out = t.out();
+  switch (static_cast<Unreachable>(code)) {
+    case Unreachable::no_route: append(out, ", unreachable route"); break;
+    // tcpdump's table has a stray leading space here: ",  unreachable".
+    case Unreachable::admin_prohibited: append(out, ",  unreachable prohibited"); break;
+    case Unreachable::beyond_scope: append(out, ", beyond scope"); break;
+    case Unreachable::address: append(out, ", unreachable address"); break;
+    case Unreachable::port: append(out, ", unreachable port"); break;
+    default: append(out, ", unknown unreach code (", code, ')'); break;
+  }
+  switch (static_cast<Unreachable>(code)) {
+    case Unreachable::no_route:
+    case Unreachable::admin_prohibited:
+    case Unreachable::address:
+      if (!t.need(oip_dst + 16)) return false;
+      append(out, ' ', t.addr(oip_dst));
+      return true;
+    case Unreachable::beyond_scope:
+      if (!t.need(oip_dst + 16)) return false;
+      append(out, ' ', t.addr(oip_dst), ", source address ", t.addr(oip_src));
+      return true;
+    case Unreachable::port: {
+      auto u = upper_layer(t);
+      if (!u || !t.has(oip_dst + 16)) {
+        append(out, " [|icmp6]");
+        return false;
+      }
+      const unsigned port = t.u16(u->port_at);
+      if (u->protocol == 6) {
+        append(out, ", ", t.addr(oip_dst), " tcp port ", port);
+      } else {
+        append(out, ", ", t.addr(oip_dst), " udp port ", port);
+      }
+      return true;
+    }
+    default: return true;
+  }
+}
+
+void format_mld(Text& t) {
+  // tcpdump prints nothing when the 24 bytes were not all captured, and
+  // its text follows the type's name with no separator.
+  if (!t.has(mld_len)) return;
+  append(t.out(), "max resp delay: ", t.u16(field::mld_max_delay.begin),
+         " addr: ", t.addr(field::mld_address.begin));
+}
+
+bool format_mld2_query(Text& t, std::size_t length) {
+  Out& out = t.out();
+  if (!t.need(field::mld_address.end)) return false;
+  append(out, " [gaddr ", t.addr(field::mld_address.begin));
+  if (!t.need(field::mld2_num_sources.end)) return false;
+  const std::size_t n = t.u16(field::mld2_num_sources.begin);
+  if (n > 0) {
+    if (length < mld2_query_len + n * 16) {
+      append(out, " [invalid number of sources]");
+    } else {
+      append(out, ", ", n, " source(s)");
+    }
+  }
+  append(out, ']');
+  return true;
+}
+
+}  // namespace
+
+void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length) {
+  if (length == 0) {
+    append(out, "ICMP6, length 0 (invalid)");
+    return;
+  }
+  Text t(out, message);
+  if (!t.need(1)) return;
+  const auto type = Type{t.u8(field::type)};
+  append(out, "ICMP6, ");
+  switch (type) {
+    case Type::dst_unreachable: append(out, "destination unreachable"); break;
+    case Type::packet_too_big: append(out, "packet too big"); break;
+    case Type::time_exceeded: append(out, "time exceeded in-transit"); break;
+    case Type::param_problem: append(out, "parameter problem"); break;
+    case Type::echo_request: append(out, "echo request"); break;
+    case Type::echo_reply: append(out, "echo reply"); break;
+    case Type::mld_query: append(out, "multicast listener query"); break;
+    case Type::mld_report: append(out, "multicast listener report"); break;
+    case Type::mld_done: append(out, "multicast listener done"); break;
+    case Type::router_solicit: append(out, "router solicitation"); break;
+    case Type::router_advert: append(out, "router advertisement"); break;
+    case Type::neighbor_solicit: append(out, "neighbor solicitation"); break;
+    case Type::neighbor_advert: append(out, "neighbor advertisement"); break;
+    case Type::redirect: append(out, "redirect"); break;
+    case Type::mld2_report: append(out, "multicast listener report v2"); break;
+    default:
+      append(out, "unknown icmp6 type (", static_cast<unsigned>(type), ')');
+      // tcpdump knows a few more types by name and prints them otherwise;
+      // ersatz names only those above.
+      if (!t.need(2)) return;
+      append(out, ", length ", length);
+      unknown_data(out, message, length);
+      return;
+  }
+  if (!t.need(2)) return;
+  const std::uint8_t code = t.u8(field::code);
+  switch (type) {
+    case Type::dst_unreachable:
+      if (code > static_cast<std::uint8_t>(Unreachable::port)) {
+        append(out, ", unknown unreach code (", code, ')');
+        unknown_data(out, message, length);
+        return;
+      }
+      if (!format_unreachable(t, code)) return;
+      break;
+    case Type::packet_too_big:
+      if (!t.need(field::mtu.end)) return;
+      append(out, ", mtu ", t.u32(field::mtu.begin));
+      break;
+    case Type::time_exceeded:
+      if (code == 0) {
+        if (!t.need(oip_dst + 16)) return;
+        append(out, " for ", t.addr(oip_dst));
+      } else if (code == 1) {
+        append(out, " (reassembly)");
+      } else {
+        append(out, ", unknown code (", code, ')');
+      }
+      break;
+    case Type::param_problem: {
+      if (!t.need(oip_dst + 16)) return;
+      const std::uint32_t ptr = t.u32(field::pointer.begin);
+      switch (static_cast<ParamProblem>(code)) {
+        case ParamProblem::header: append(out, ", erroneous - octet ", ptr); break;
+        case ParamProblem::next_header: append(out, ", next header - octet ", ptr); break;
+        case ParamProblem::option: append(out, ", option - octet ", ptr); break;
+        case ParamProblem::header_chain:
+          append(out, ", incomplete header chain - octet ", ptr);
+          break;
+        default: append(out, ", code-#", code); break;
+      }
+      break;
+    }
+    case Type::echo_request:
+    case Type::echo_reply:
+      if (!t.need(field::seq.end)) return;
+      append(out, ", id ", t.u16(field::ident.begin), ", seq ", t.u16(field::seq.begin));
+      break;
+    case Type::mld_query:
+      if (length == mld_len) {
+        format_mld(t);
+      } else if (length >= mld2_query_len) {
+        append(out, " v2");
+        if (!format_mld2_query(t, length)) return;
+      } else {
+        append(out, " unknown-version (len ", length, ") ");
+      }
+      break;
+    case Type::mld_report:
+    case Type::mld_done: format_mld(t); break;
+    case Type::neighbor_solicit:
+      if (!t.need(field::target.end)) return;
+      append(out, ", who has ", t.addr(field::target.begin));
+      break;
+    case Type::neighbor_advert:
+      if (!t.need(field::target.end)) return;
+      append(out, ", tgt is ", t.addr(field::target.begin));
+      break;
+    case Type::redirect:
+      if (!t.need(field::target.end)) return;
+      // The destination is printed first, though it comes second.
+      if (!t.need(field::rd_destination.end)) return;
+      append(out, ", ", t.addr(field::rd_destination.begin), " to ", t.addr(field::target.begin));
+      break;
+    case Type::mld2_report:
+      if (!t.need(field::mld2_num_records.end)) return;
+      append(out, ", ", t.u16(field::mld2_num_records.begin), " group record(s)");
+      break;
+    default: break;
+  }
+  append(out, ", length ", length);
+}
+
+}  // namespace ersatz::wire::icmpv6
