@@ -196,7 +196,7 @@ std::optional<MonoTime> Traceroute::poll(runtime::Runtime& rt) {
   const MonoTime now = rt.now();
   std::optional<MonoTime> next;
   std::size_t in_flight = 0;
-  for (std::size_t n = start_; n < end_ && !send_failed_; ++n) {
+  for (std::size_t n = start_; n < end_; ++n) {
     Slot& s = slots_[n];
     if (n == start_ && s.sent && !s.done) {
       const MonoTime expires = s.sent_mono + timeout(n);
@@ -206,6 +206,15 @@ std::optional<MonoTime> Traceroute::poll(runtime::Runtime& rt) {
         expire(n);
       }
     }
+    if (!s.sent) {
+      if (config_.send_interval.count() > 0 && last_send_ &&
+          *last_send_ + config_.send_interval > now) {
+        next = *last_send_ + config_.send_interval;
+        break;
+      }
+      send(rt, n);  // may be done at once: a local "message too long"
+      if (send_failed_) break;
+    }
     if (s.done) {
       if (n == start_) {
         emit(n);
@@ -213,18 +222,6 @@ std::optional<MonoTime> Traceroute::poll(runtime::Runtime& rt) {
       }
       if (s.final) end_ = std::min(end_, hop_end(n));
       continue;
-    }
-    if (!s.sent) {
-      if (config_.send_interval.count() > 0 && last_send_ &&
-          *last_send_ + config_.send_interval > now) {
-        next = *last_send_ + config_.send_interval;
-        break;
-      }
-      send(rt, n);
-      if (s.done || send_failed_) {
-        --n;  // look at it again: it is done already
-        continue;
-      }
     }
     if (!next) next = s.sent_mono + timeout(n);
     max_in_flight_ = std::max(max_in_flight_, ++in_flight);

@@ -13,6 +13,7 @@
 #   198.18.22.0/24 (ICMP net unreachable, !N);
 # - the last link, r3--peer, has an MTU of 1280; the peer also answers
 #   as 198.18.13.3 and .4;
+# - r1 answers echo requests sent to 198.18.10.255 (ping -b);
 # - icmp_ratemask is 0 in every namespace, so the kernel's per-source ICMP
 #   rate limit never applies and back-to-back runs of two tools see the
 #   same answers. (icmp_ratelimit=0 would not do: it zeroes the per-source
@@ -109,6 +110,8 @@ paths_up() {
   for ns in "$PATHS_R1" "$PATHS_R2" "$PATHS_R3"; do
     ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
   done
+  # r1 answers pings to its link's broadcast address (ping -b).
+  ip netns exec "$PATHS_R1" sysctl -qw net.ipv4.icmp_echo_ignore_broadcasts=0
   # Everything beyond a hop goes forward; the way back goes to the client.
   ip -n "$PATHS_CLIENT" route add default via "$PATHS_R1_IP"
   ip -n "$PATHS_R1" route add default via "$PATHS_R2_IP"

@@ -94,7 +94,7 @@ compare ping "-T foo: refused" -c 1 -T foo "$PATHS_R1_IP"
 compare ping "-R -T tsonly: refused" -c 1 -R -T tsonly "$PATHS_R1_IP"
 compare ping "-a: a bell per reply" -c 2 -i 0.2 -a "$PATHS_R1_IP"
 compare ping "broadcast without -b: refused" -c 1 198.18.10.255
-compare ping "-b: broadcast (nobody answers)" -c 1 -W 1 -b 198.18.10.255
+compare ping "-b: broadcast, r1 answers" -c 2 -i 0.2 -b 198.18.10.255
 compare ping "-A adaptive" -c 3 -A "$PATHS_R1_IP"
 compare ping "-l 3 preload" -c 3 -l 3 -i 0.2 "$PATHS_R1_IP"
 compare ping "-l 0: refused" -c 1 -l 0 "$PATHS_R1_IP"

@@ -683,6 +683,7 @@ class PingApp final : public runtime::Application {
     c.ident = o.ident ? static_cast<std::uint16_t>(*o.ident) : static_cast<std::uint16_t>(rng());
     c.cookie = (std::uint64_t{rng()} << 32) | rng();
     c.data_len = static_cast<std::size_t>(o.size);
+    c.any_source = o.broadcast;
     c.pattern = std::move(pattern);
     return c;
   }
