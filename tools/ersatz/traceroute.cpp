@@ -59,11 +59,11 @@ constexpr std::size_t default_data_len = 40 - 8;
 struct WaitSpec {
   double max = 5;
   double here = 0;
-  double near = 0;
+  double nearby = 0;  // not `near`: a macro in <windows.h>
 };
 std::optional<WaitSpec> parse_wait(const std::string& text) {
   WaitSpec w;
-  double* fields[] = {&w.max, &w.here, &w.near};
+  double* fields[] = {&w.max, &w.here, &w.nearby};
   const char* p = text.c_str();
   for (std::size_t i = 0; i < 3; ++i) {
     char* end = nullptr;
@@ -204,9 +204,9 @@ int run_traceroute(TracerouteOptions& o) {
   if (o.first_hop == 0 || o.first_hop > o.max_hops) return refuse("first hop out of range");
   if (o.max_hops > max_hops_limit) return refuse("max hops cannot be more than 255");
   if (o.queries == 0 || o.queries > max_queries) return refuse("no more than 10 probes per hop");
-  if (wait->max < 0 || wait->here < 0 || wait->near < 0) {
+  if (wait->max < 0 || wait->here < 0 || wait->nearby < 0) {
     return refuse(fmt::format("bad wait specifications `{:g},{:g},{:g}' used", wait->max,
-                              wait->here, wait->near));
+                              wait->here, wait->nearby));
   }
   if (o.packet_len && *o.packet_len > max_packet_len) {
     return refuse(fmt::format("too big packetlen {} specified", *o.packet_len));
@@ -251,7 +251,7 @@ int run_traceroute(TracerouteOptions& o) {
   c.wait_max = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::duration<double>(wait->max));
   c.here_factor = wait->here;
-  c.near_factor = wait->near;
+  c.near_factor = wait->nearby;
   c.send_interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::duration<double>(o.send_wait));
   // An ephemeral port of Linux's range, and a random identifier: two
