@@ -6,8 +6,8 @@
 # Inside the client namespace it lists the interfaces and routes ersatz
 # discovers, then pings on-link and through the router with ersatz's own
 # Ethernet, ARP, IPv4 and ICMP (the kernel only hands over raw frames),
-# sweeps as fping does (and a whole /16 at once), and finally decodes a
-# capture as tcpdump would. Everything stays inside
+# sweeps as fping does (and a whole /16 at once), traces the route as
+# traceroute does, and finally decodes a capture as tcpdump would. Everything stays inside
 # 198.18.0.0/15 and the lab is torn down on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,4 +36,8 @@ in_client "$ersatz" ping -c 1 -t 1 "$LAB_PEER_IP" || true
 in_client "$ersatz" sweep -e -r 1 "$LAB_ROUTER_IP" "$LAB_PEER_IP" 198.19.0.5 "$LAB_UNREACHABLE_IP" \
   "$LAB_NOBODY_IP" || true
 in_client "$ersatz" sweep -q -s -g 198.19.0.0/16
+# traceroute's lines: the router, then the peer; then !H for an address
+# the router has an `unreachable` route to.
+in_client "$ersatz" traceroute -n "$LAB_PEER_IP"
+in_client "$ersatz" traceroute -n -q 1 -m 3 "$LAB_UNREACHABLE_IP" || true
 run "$ersatz" dump -c 12 -r tests/data/sample.pcap
