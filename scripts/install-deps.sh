@@ -15,6 +15,8 @@ packages=(
   # oracles, anchors and lab tools
   tcpdump tshark python3 python3-scapy iproute2 iputils-ping nftables libcap2-bin hyperfine
   fping zmap time traceroute
+  # arping and serve (issue 9)
+  iputils-arping
 )
 
 missing=()
