@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   commands.push_back(register_route(app));
   commands.push_back(register_ping(app));
   commands.push_back(register_sweep(app));
+  commands.push_back(register_arping(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
