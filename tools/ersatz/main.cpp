@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   commands.push_back(register_ping(app));
   commands.push_back(register_sweep(app));
   commands.push_back(register_arping(app));
+  commands.push_back(register_serve(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
