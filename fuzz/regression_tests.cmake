@@ -18,7 +18,8 @@ set(ERSATZ_FUZZ_REPLAYS
   fuzz_pcap
   fuzz_tpacket
   fuzz_txstamp
-  fuzz_stack)
+  fuzz_stack
+  fuzz_serve)
 
 # A target added to fuzz/ but not here would go unreplayed.
 file(GLOB _ersatz_fuzz_sources RELATIVE ${ERSATZ_FUZZ_DIR} ${ERSATZ_FUZZ_DIR}/fuzz_*.cpp)
