@@ -123,11 +123,11 @@ class ArpingApp final : public runtime::Application {
 
   bool finished(const runtime::Runtime& /*rt*/) const override { return done_; }
 
-  void on_sent(runtime::Runtime& /*rt*/, ConstBytes head, Timestamp ts,
-               bool /*from_kernel*/) override {
-    // Our probe left: its kernel stamp, when it comes, replaces the time
-    // taken just after send().
-    if (head.size() >= 14 &&
+  void on_sent(runtime::Runtime& /*rt*/, ConstBytes head, Timestamp ts, bool from_kernel) override {
+    // Our probe left: the kernel's departure stamp, when the device has
+    // one, replaces the time taken before send() (a veth's answer can be
+    // stamped before send() returns, so never the time after it).
+    if (from_kernel && head.size() >= 14 &&
         load_be16(head, 12) == static_cast<std::uint16_t>(wire::EtherType::arp))
       last_sent_ = ts;
   }
@@ -176,9 +176,9 @@ class ArpingApp final : public runtime::Application {
     std::array<std::byte, eth::min_frame_len> frame{};
     e.emit(frame, arp::Repr::buffer_len());
     a.emit(MutBytes(frame).subspan(14, arp::Repr::buffer_len()));
+    last_sent_ = rt.wall();  // as iputils, just before the send
     rt.send_frame(frame);
     rt.flush();
-    last_sent_ = rt.wall();
     ++sent_;
     if (!unicasting_) ++brd_sent_;
     if (o_.unsolicited && sent_ == s_.count) done_ = true;
