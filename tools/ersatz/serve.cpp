@@ -170,18 +170,24 @@ class ServeApp final : public runtime::Application {
   }
 
   bool lost() const { return claim_.state() == stack::ClaimState::lost; }
+  /// Whether the address was ever ours (probing succeeded).
+  bool served() const { return served_; }
 
  private:
   /// Sends what the claim queued, and reports its events.
   void step(runtime::Runtime& rt) {
     for (std::size_t i = 0; i < out_.size(); ++i) rt.send_frame(out_[i]);
     out_.clear();
-    for (const auto& e : claim_.take_events()) printer_.event(e);
+    for (const auto& e : claim_.take_events()) {
+      if (e.kind == Kind::bound) served_ = true;
+      printer_.event(e);
+    }
   }
 
   stack::AddressClaim claim_;
   ServePrinter& printer_;
   stack::Outbox out_;
+  bool served_ = false;
 };
 
 int run_serve(const ServeOptions& o) {
@@ -274,7 +280,9 @@ int run_serve(const ServeOptions& o) {
     error_line(fmt::format("{}: {}", iface->name, r.error().message()));
     return exit_failure;
   }
-  printer.counters(host, rt.stats());
+  // A conflict while probing is the one line it printed; otherwise what
+  // was answered and dropped.
+  if (app.served() || !app.lost()) printer.counters(host, rt.stats());
   defer_link_teardown();
   return app.lost() ? exit_failure : exit_ok;
 }
