@@ -32,8 +32,9 @@ out=$(mktemp -d)
 serve_pid=
 trap '[ -n "$serve_pid" ] && kill -INT "$serve_pid" 2>/dev/null; wait 2>/dev/null; lab_down; rm -rf "$out"' EXIT
 
-# shellcheck disable=SC2086 # ERSATZ_SERVE_FLAGS: extra flags (--busy-poll)
-ip netns exec "$LAB_CLIENT" "$ersatz" serve "$served/24" -I c0 ${ERSATZ_SERVE_FLAGS:-} >"$out/serve.out" 2>&1 &
+# shellcheck disable=SC2086 # ERSATZ_SERVE_FLAGS: extra flags (--busy-poll);
+# ERSATZ_SERVE_PREFIX: a command to run serve under (taskset -c 1)
+ip netns exec "$LAB_CLIENT" ${ERSATZ_SERVE_PREFIX:-} "$ersatz" serve "$served/24" -I c0 ${ERSATZ_SERVE_FLAGS:-} >"$out/serve.out" 2>&1 &
 serve_pid=$!
 for _ in $(seq 1 100); do
   grep -q '^serving ' "$out/serve.out" && break
