@@ -17,6 +17,8 @@ packages=(
   fping zmap time traceroute
   # packaging: man pages, API reference, completions checked in their shells, .deb lint
   scdoc doxygen zsh fish man-db dpkg-dev file lintian
+  # arping and serve (issue 9)
+  iputils-arping
 )
 
 missing=()

@@ -58,6 +58,18 @@ BpfProgram arp_or_icmp_filter(std::optional<wire::MacAddress> my_mac, std::uint3
   return p;
 }
 
+BpfProgram arp_or_ipv4_filter(std::optional<wire::MacAddress> my_mac, std::uint32_t snaplen) {
+  // The same program, with IPv4 accepted whatever it carries: the jump
+  // taken on type_ipv4 goes to `accept` instead of the protocol test.
+  BpfProgram p = arp_or_icmp_filter(my_mac, snaplen);
+  const std::size_t accept = p.size() - 2;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i].code == (bpf::jmp | bpf::jeq | bpf::k) && p[i].k == type_ipv4)
+      p[i].jt = rel(i, accept);
+  }
+  return p;
+}
+
 Result<BpfProgram> compile_filter(const std::string& expression, std::uint32_t snaplen,
                                   std::string* detail) {
   auto filter = PcapFilter::compile(expression, dlt_en10mb, snaplen, detail);

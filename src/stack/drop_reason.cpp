@@ -28,6 +28,8 @@ std::string_view to_string(DropReason r) noexcept {
     case DropReason::icmp_unhandled: return "icmp-unhandled";
     case DropReason::neighbor_queue_full: return "neighbor-queue-full";
     case DropReason::neighbor_failed: return "neighbor-failed";
+    case DropReason::icmp_echo_broadcast: return "icmp-echo-broadcast";
+    case DropReason::icmp_rate_limited: return "icmp-rate-limited";
     case DropReason::count_: break;
   }
   return "unknown";

@@ -28,12 +28,23 @@ DropReason ip_reason(const std::error_code& ec) noexcept {
 }  // namespace
 
 Host::Host(HostConfig config, NeighborConfig neighbors, ReassemblyConfig reassembly,
-           PathMtuConfig path_mtu)
+           PathMtuConfig path_mtu, IcmpRateLimitConfig icmp_errors)
     : config_(config),
       neighbors_(neighbors),
       reassembler_(reassembly),
       path_mtu_(path_mtu),
+      icmp_errors_(icmp_errors),
       ident_(config.first_ident) {}
+
+bool Host::is_broadcast(Ipv4Address dst) const noexcept {
+  if (dst.is_broadcast()) return true;
+  // RFC 919/922: the subnet's directed broadcast (all host bits set), on
+  // links with room for one (not /31, RFC 3021, nor /32).
+  if (config_.prefix_len <= 0 || config_.prefix_len >= 31) return false;
+  const std::uint32_t host_mask = 0xffffffffU >> config_.prefix_len;
+  return (dst.value() & ~host_mask) == (config_.address.value() & ~host_mask) &&
+         (dst.value() & host_mask) == host_mask;
+}
 
 // ---------------------------------------------------------------- outbox
 
@@ -226,9 +237,11 @@ void Host::receive_arp(ConstBytes l3, MonoTime now, Outbox& out) {
   if (config_.own_address && for_us && a->operation == arp::Operation::request &&
       !a->source_ip.is_unspecified()) {
     emit_arp(out, arp::Operation::reply, a->source_hw, a->source_hw, a->source_ip);
+    ++answers_.arp_replies;
   } else if (config_.own_address && for_us && a->operation == arp::Operation::request) {
     // An RFC 5227 probe for our address: defend it with a broadcast reply.
     emit_arp(out, arp::Operation::reply, MacAddress::broadcast(), a->source_hw, a->source_ip);
+    ++answers_.arp_replies;
   }
 }
 
@@ -250,13 +263,14 @@ void Host::receive_ipv4(ConstBytes l3, bool link_broadcast, Timestamp ts, MonoTi
     return;
   }
   const Ipv4Address dst = p->dst();
-  if (dst != config_.address && !dst.is_broadcast()) {
+  const bool ip_broadcast = is_broadcast(dst);
+  if (dst != config_.address && !ip_broadcast) {
     drops_.bump(DropReason::ip_not_for_us);
     return;
   }
   // RFC 1122 §3.3.6: a link-layer broadcast carrying a unicast IP datagram
   // is discarded.
-  if (link_broadcast && !dst.is_broadcast()) {
+  if (link_broadcast && !ip_broadcast) {
     drops_.bump(DropReason::ip_link_broadcast);
     return;
   }
@@ -274,7 +288,13 @@ void Host::receive_ipv4(ConstBytes l3, bool link_broadcast, Timestamp ts, MonoTi
 
 void Host::deliver(const ipv4::Packet<>& ip, Timestamp ts, Outbox& out, MonoTime now) {
   if (ip.protocol() != ipv4::Protocol::icmp) {
-    drops_.bump(DropReason::ip_unknown_protocol);
+    // RFC 1122 §3.2.2.1: a host SHOULD say protocol unreachable, but
+    // never about a broadcast (§3.2.2).
+    if (config_.own_address && ip.dst() == config_.address) {
+      protocol_unreachable(ip, now, out);
+    } else {
+      drops_.bump(DropReason::ip_unknown_protocol);
+    }
     return;
   }
   auto icmp = icmpv4::Packet<>::checked(ip.payload());
@@ -289,7 +309,7 @@ void Host::deliver(const ipv4::Packet<>& ip, Timestamp ts, Outbox& out, MonoTime
   if (config_.own_address && icmp->type() == icmpv4::Type::echo_request) {
     // RFC 1122 §3.2.2: a bad checksum is discarded silently.
     if (checksum_ok) {
-      answer_echo(ip, *icmp, now, out);
+      answer_echo(ip, *icmp, ts, now, out);
     } else {
       drops_.bump(DropReason::icmp_bad_checksum);
     }
@@ -314,14 +334,18 @@ void Host::learn_path_mtu(const icmpv4::Packet<>& icmp, MonoTime now) {
   path_mtu_.learn(q->dst(), mtu, now);
 }
 
-void Host::answer_echo(const ipv4::Packet<>& ip, const icmpv4::Packet<>& icmp, MonoTime now,
-                       Outbox& out) {
+void Host::answer_echo(const ipv4::Packet<>& ip, const icmpv4::Packet<>& icmp, Timestamp ts,
+                       MonoTime now, Outbox& out) {
+  // A request to a broadcast address is not answered, as Linux does by
+  // default (icmp_echo_ignore_broadcasts; RFC 1122 §3.2.2.6 allows it).
+  if (is_broadcast(ip.dst())) {
+    drops_.bump(DropReason::icmp_echo_broadcast);
+    return;
+  }
   // RFC 1122 §3.2.2.6: the reply carries the request's data unchanged, and
-  // its source is the address the request was sent to. A request to a
-  // broadcast address is not answered (RFC 1122 allows silence).
-  if (ip.dst().is_broadcast()) return;
-  std::vector<std::byte> msg(icmp.bytes().begin(), icmp.bytes().end());
-  MutBytes m(msg.data(), msg.size());
+  // its source is the address the request was sent to.
+  echo_buf_.assign(icmp.bytes().begin(), icmp.bytes().end());
+  MutBytes m(echo_buf_.data(), echo_buf_.size());
   store_u8(m, icmpv4::field::type, static_cast<std::uint8_t>(icmpv4::Type::echo_reply));
   auto reply = icmpv4::Packet<MutBytes>::unchecked(m);
   reply.fill_checksum();
@@ -331,9 +355,106 @@ void Host::answer_echo(const ipv4::Packet<>& ip, const icmpv4::Packet<>& icmp, M
   r.protocol = ipv4::Protocol::icmp;
   r.ttl = 64;
   r.tos = ip.tos();
+  std::array<std::byte, ipv4::max_options_len> options{};
+  r.options = ConstBytes(options.data(), echo_options(ip.options(), ts, options));
   // Reply to where it came from, on-link or not: the request's source MAC
   // is already in the neighbour cache if it asked for ours.
-  (void)send(r, ConstBytes(msg.data(), msg.size()), ip.src(), now, out);
+  if (send(r, ConstBytes(echo_buf_.data(), echo_buf_.size()), ip.src(), now, out))
+    ++answers_.echo_replies;
+}
+
+std::size_t Host::echo_options(ConstBytes request, Timestamp ts,
+                               std::span<std::byte, ipv4::max_options_len> out) const {
+  // RFC 1122 §3.2.2.6: Record Route and Timestamp options of a request
+  // are updated to include this host and returned in the reply, so that
+  // the route recorded is the whole round trip. As Linux does, this host
+  // is recorded twice: as the request arrives and as the reply leaves.
+  // Other options are not returned (a source route would have to be
+  // reversed, which ersatz, a host on one link, never needs).
+  std::size_t len = 0;
+  ipv4::OptionReader reader(request);
+  while (auto o = reader.next()) {
+    if (o->type != ipv4::OptionType::rr && o->type != ipv4::OptionType::ts) continue;
+    if (len + o->bytes.size() > out.size()) break;
+    std::copy(o->bytes.begin(), o->bytes.end(), out.begin() + static_cast<std::ptrdiff_t>(len));
+    const MutBytes opt = MutBytes(out.data() + len, o->bytes.size());
+    len += o->bytes.size();
+    for (int pass = 0; pass < 2; ++pass) record_option(opt, ts);
+  }
+  return len;
+}
+
+void Host::record_option(MutBytes opt, Timestamp ts) const {
+  if (opt.size() < 4) return;
+  const std::size_t optlen = opt.size();
+  const std::size_t ptr = load_u8(opt, 2);  // 1-based, RFC 791
+  auto put_addr = [&](std::size_t at) { store_be32(opt, at, config_.address.value()); };
+  if (static_cast<ipv4::OptionType>(load_u8(opt, 0)) == ipv4::OptionType::rr) {
+    // RFC 791: full when the pointer is past the end.
+    if (ptr < 4 || ptr + 3 > optlen) return;
+    put_addr(ptr - 1);
+    store_u8(opt, 2, static_cast<std::uint8_t>(ptr + 4));
+    return;
+  }
+  // Internet Timestamp: milliseconds since midnight UT; oflw (high nibble
+  // of the fourth octet) counts the hosts that found no room.
+  const std::uint8_t oflw_flg = load_u8(opt, 3);
+  const unsigned flag = oflw_flg & 0x0fU;
+  const std::uint32_t ms = static_cast<std::uint32_t>((ts.sec % 86400) * 1000 +
+                                                      static_cast<std::int64_t>(ts.nsec / 1000000));
+  const std::size_t need = flag == 0 ? 4 : 8;
+  if (ptr < 5) return;
+  if (ptr + need - 1 > optlen) {
+    if (flag != 3 && (oflw_flg >> 4) < 15)
+      store_u8(opt, 3, static_cast<std::uint8_t>(oflw_flg + 0x10));
+    return;
+  }
+  switch (flag) {
+    case 0: store_be32(opt, ptr - 1, ms); break;
+    case 1:
+      put_addr(ptr - 1);
+      store_be32(opt, ptr + 3, ms);
+      break;
+    case 3:
+      // Prespecified: only where the next address named is ours.
+      if (load_be32(opt, ptr - 1) != config_.address.value()) return;
+      store_be32(opt, ptr + 3, ms);
+      break;
+    default: return;
+  }
+  store_u8(opt, 2, static_cast<std::uint8_t>(ptr + need));
+}
+
+void Host::protocol_unreachable(const ipv4::Packet<>& ip, MonoTime now, Outbox& out) {
+  // RFC 1122 §3.2.2: never about a datagram from a broadcast, multicast or
+  // unspecified source (martians are gone already).
+  if (ip.src().is_unspecified() || is_broadcast(ip.src())) {
+    drops_.bump(DropReason::ip_unknown_protocol);
+    return;
+  }
+  if (!icmp_errors_.allow(ip.src(), now)) {
+    drops_.bump(DropReason::icmp_rate_limited);
+    return;
+  }
+  // RFC 1812 §4.3.2.3, as Linux does for hosts too: quote as much of the
+  // datagram as fits in 576 bytes.
+  constexpr std::size_t max_error = 576;
+  const ConstBytes whole = ip.datagram();
+  const std::size_t quote_len = std::min(whole.size(), max_error - ipv4::min_header_len - 8);
+  const auto msg =
+      icmpv4::Repr::dst_unreachable(icmpv4::Unreachable::protocol, whole.first(quote_len));
+  echo_buf_.resize(msg.buffer_len());
+  msg.emit(MutBytes(echo_buf_.data(), echo_buf_.size()));
+  ipv4::Repr r;
+  r.src = config_.address;
+  r.dst = ip.src();
+  r.protocol = ipv4::Protocol::icmp;
+  r.ttl = 64;
+  // RFC 1812 §4.3.2.5: TOS of the offending datagram, precedence 6 (as
+  // Linux sets for errors: IPTOS_PREC_INTERNETCONTROL).
+  r.tos = static_cast<std::uint8_t>((ip.tos() & 0x1eU) | 0xc0U);
+  if (send(r, ConstBytes(echo_buf_.data(), echo_buf_.size()), ip.src(), now, out))
+    ++answers_.protocol_unreachables;
 }
 
 // ---------------------------------------------------------------- timers

@@ -153,5 +153,14 @@ TEST(OpenDevice, OverlongNamesAreRefused) {
   ASSERT_FALSE(d);
 }
 
+// serve's filter: every IPv4 datagram, not only ICMP (issue 9).
+TEST(ServeFilter, MatchesLibpcapArpOrIp) {
+  agree(arp_or_ipv4_filter(), "arp or ip");
+  agree(arp_or_ipv4_filter(me), "(ether dst 02:e5:00:00:00:01 or ether broadcast) and (arp or ip)");
+  const auto p = arp_or_ipv4_filter(me);
+  EXPECT_TRUE(passes(p, frame(me, 0x0800, 17)));
+  EXPECT_FALSE(passes(p, frame(other, 0x0800, 17)));
+}
+
 }  // namespace
 }  // namespace ersatz::link

@@ -36,6 +36,8 @@ Command register_ping(CLI::App& parent);
 Command register_sweep(CLI::App& parent);
 Command register_traceroute(CLI::App& parent);
 Command register_completion(CLI::App& parent);
+Command register_arping(CLI::App& parent);
+Command register_serve(CLI::App& parent);
 
 /// Prints "ersatz: MESSAGE" on stderr.
 void error_line(std::string_view message);
@@ -89,7 +91,8 @@ struct OpenedLink {
 /// elsewhere a no-op.
 void defer_link_teardown();
 
-/// Opens the route's interface with the arp-or-icmp filter, then drops
+/// Opens the route's interface with the arp-or-icmp filter (unless
+/// `options` has a filter of its own), then drops
 /// every privilege. On failure the message is printed and the error is the
 /// exit code.
 /// With `extra_lanes` > 0 (Linux, and no --pcap-out), that many more

@@ -140,7 +140,7 @@ tl::expected<OpenedLink, int> open_link(const os::RouteDecision& route, const Li
   }
   options.backend = *backend;
   // The kernel keeps everything but ARP and ICMP for us out of the ring.
-  options.filter = link::arp_or_icmp_filter(route.interface.mac);
+  if (!options.filter) options.filter = link::arp_or_icmp_filter(route.interface.mac);
   const std::string& name = route.interface.capture_device.empty() ? route.interface.name
                                                                    : route.interface.capture_device;
   std::string detail;

@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   commands.push_back(register_ping(app));
   commands.push_back(register_sweep(app));
   commands.push_back(register_traceroute(app));
+  commands.push_back(register_arping(app));
+  commands.push_back(register_serve(app));
   // Last: it describes every subcommand registered before it.
   commands.push_back(register_completion(app));
   try {

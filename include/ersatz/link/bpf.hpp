@@ -69,6 +69,11 @@ constexpr BpfInsn jump(std::uint16_t code, std::uint32_t kk, std::uint8_t jt,
 BpfProgram arp_or_icmp_filter(std::optional<wire::MacAddress> my_mac = {},
                               std::uint32_t snaplen = 262144);
 
+/// As arp_or_icmp_filter, with every IPv4 datagram (`serve` owns an
+/// address, and answers other protocols with protocol unreachable).
+BpfProgram arp_or_ipv4_filter(std::optional<wire::MacAddress> my_mac = {},
+                              std::uint32_t snaplen = 262144);
+
 /// DLT_EN10MB: the link type of every device ersatz opens.
 inline constexpr int dlt_en10mb = 1;
 

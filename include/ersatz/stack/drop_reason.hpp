@@ -34,6 +34,8 @@ enum class DropReason : std::uint8_t {
   icmp_unhandled,       ///< valid, but nobody asked for it
   neighbor_queue_full,  ///< too many datagrams waiting for one neighbour
   neighbor_failed,      ///< the neighbour never answered ARP
+  icmp_echo_broadcast,  ///< echo to a broadcast address (Linux icmp_echo_ignore_broadcasts)
+  icmp_rate_limited,    ///< an ICMP error we owed, over the error budget (icmp_ratelimit)
   count_
 };
 

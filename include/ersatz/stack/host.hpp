@@ -16,6 +16,7 @@
 #include "ersatz/base/result.hpp"
 #include "ersatz/base/time.hpp"
 #include "ersatz/stack/drop_reason.hpp"
+#include "ersatz/stack/icmp_rate_limit.hpp"
 #include "ersatz/stack/neighbor_cache.hpp"
 #include "ersatz/stack/path_mtu.hpp"
 #include "ersatz/stack/reassembly.hpp"
@@ -31,8 +32,9 @@ struct HostConfig {
   wire::Ipv4Address address;
   int prefix_len = 24;
   std::size_t mtu = 1500;
-  /// Answer ARP for `address` and echo requests to it. Off when ersatz
-  /// shares an address with the kernel, which answers those itself.
+  /// Answer ARP for `address` and echo requests to it, and other
+  /// protocols with protocol unreachable. Off when ersatz shares an address
+  /// with the kernel, which answers those itself.
   bool own_address = false;
   std::uint16_t first_ident = 1;  ///< IP identification to start from (random, from the caller)
 };
@@ -99,10 +101,17 @@ enum class PathMtuUse : std::uint8_t {
   link,     ///< the link's MTU alone (IP_PMTUDISC_PROBE): traceroute -F probes the path itself
 };
 
+/// What a Host that owns its address answered (HostConfig::own_address).
+struct HostAnswers {
+  std::uint64_t arp_replies = 0;
+  std::uint64_t echo_replies = 0;
+  std::uint64_t protocol_unreachables = 0;
+};
+
 class Host {
  public:
   explicit Host(HostConfig config, NeighborConfig neighbors = {}, ReassemblyConfig reassembly = {},
-                PathMtuConfig path_mtu = {});
+                PathMtuConfig path_mtu = {}, IcmpRateLimitConfig icmp_errors = {});
 
   void set_listener(IcmpListener* listener) noexcept { listener_ = listener; }
 
@@ -131,14 +140,25 @@ class Host {
   const PathMtuCache& path_mtus() const noexcept { return path_mtu_; }
   const DropCounters& drops() const noexcept { return drops_; }
   const NeighborCache& neighbors() const noexcept { return neighbors_; }
+  const Reassembler& reassembler() const noexcept { return reassembler_; }
+  const IcmpRateLimiter& icmp_errors() const noexcept { return icmp_errors_; }
+  const HostAnswers& answers() const noexcept { return answers_; }
+  /// The limited broadcast address, or our subnet's directed broadcast.
+  bool is_broadcast(wire::Ipv4Address dst) const noexcept;
 
  private:
   void receive_arp(ConstBytes l3, MonoTime now, Outbox& out);
   void receive_ipv4(ConstBytes l3, bool link_broadcast, Timestamp ts, MonoTime now, Outbox& out);
   void deliver(const wire::ipv4::Packet<>& ip, Timestamp ts, Outbox& out, MonoTime now);
   void learn_path_mtu(const wire::icmpv4::Packet<>& icmp, MonoTime now);
-  void answer_echo(const wire::ipv4::Packet<>& ip, const wire::icmpv4::Packet<>& icmp, MonoTime now,
-                   Outbox& out);
+  void answer_echo(const wire::ipv4::Packet<>& ip, const wire::icmpv4::Packet<>& icmp, Timestamp ts,
+                   MonoTime now, Outbox& out);
+  void protocol_unreachable(const wire::ipv4::Packet<>& ip, MonoTime now, Outbox& out);
+  /// The options of an echo reply, from the request's (RFC 1122 §3.2.2.6).
+  std::size_t echo_options(ConstBytes request, Timestamp ts,
+                           std::span<std::byte, wire::ipv4::max_options_len> out) const;
+  /// Records this host in a Record Route or Timestamp option, in place.
+  void record_option(MutBytes option, Timestamp ts) const;
   void route(Datagram datagram, wire::Ipv4Address next_hop, MonoTime now, Outbox& out);
   /// The link-layer destination for `next_hop` when it is known now.
   std::optional<wire::MacAddress> known_mac(wire::Ipv4Address next_hop, MonoTime now);
@@ -151,7 +171,10 @@ class Host {
   NeighborCache neighbors_;
   Reassembler reassembler_;
   PathMtuCache path_mtu_;
-  NeighborActions actions_;  // reused between calls
+  IcmpRateLimiter icmp_errors_;
+  HostAnswers answers_;
+  std::vector<std::byte> echo_buf_;  // reused between replies
+  NeighborActions actions_;          // reused between calls
   IcmpListener* listener_ = nullptr;
   DropCounters drops_;
   std::uint16_t ident_;
