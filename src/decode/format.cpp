@@ -96,7 +96,8 @@ void format_arp(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
 /// between), and tcpdump then prints the ports alone.
 template <class Addr>
 void format_tcp(fmt::memory_buffer& out, const TcpLayer& t, const Addr& src, const Addr& dst,
-                bool named, ConstBytes raw_src, ConstBytes raw_dst, const TextOptions& opts) {
+                bool named, ConstBytes raw_src, ConstBytes raw_dst, const TextOptions& opts,
+                std::optional<std::uint16_t> pseudo = std::nullopt) {
   const ConstBytes seg = t.segment;
   if (seg.size() < 4) {
     append(out, src, " > ", dst, ":", " [|tcp]");
@@ -122,11 +123,8 @@ void format_tcp(fmt::memory_buffer& out, const TcpLayer& t, const Addr& src, con
         load_be32(seg, tcp::field::seq.begin), load_be32(seg, tcp::field::ack.begin),
         load_u8(seg, tcp::field::flags));
   }
-  if (opts.verbose > 0 && t.checksum_ok) {
-    // The sum was taken by dissect; format reuses it through the pseudo
-    // sum that makes the stored checksum come out as computed.
-    o.pseudo = t.pseudo;
-  }
+  // -v: the checksum, over the pseudo-header tcpdump takes.
+  if (opts.verbose > 0) o.pseudo = pseudo;
   tcp::format(out, seg, t.length, o);
   // tcpdump reports checksums only with -v; ersatz always marks damage.
   if (opts.verbose == 0 && t.checksum_ok == false) {
@@ -233,22 +231,21 @@ std::string_view next_header_name(unsigned nh) {
     case 51: return "AH";
     case 58: return "ICMPv6";
     case 59: return "NONE";
-    case 60: return "DSTOPT";
     case 135: return "Mobility";
     default: return "unknown";
   }
 }
 
-/// tcpdump's ip6_opt_process without -v: it prints nothing for options it
-/// can read, a note for a few it cannot, and fails on any whose framing is
-/// wrong.
-bool hop_options_ok(fmt::memory_buffer& out, ConstBytes b) {
+/// tcpdump's ip6_opt_process: it fails on any option whose framing is
+/// wrong (and names a few), and with -v names every option it read.
+bool hop_options_ok(fmt::memory_buffer& out, ConstBytes b, int verbose) {
   const std::size_t len = b.size();
   std::size_t optlen = 0;
   for (std::size_t i = 0; i < len; i += optlen) {
     const unsigned type = load_u8(b, i);
     if (type == 0) {
       optlen = 1;
+      if (verbose) append(out, "(pad1)");
       continue;
     }
     if (i + 1 >= len) return false;
@@ -256,10 +253,13 @@ bool hop_options_ok(fmt::memory_buffer& out, ConstBytes b) {
     if (i + optlen > len) return false;
     const unsigned olen = load_u8(b, i + 1);
     switch (type) {
-      case 1: break;
+      case 1:
+        if (verbose) append(out, "(padn)");
+        break;
       case 0x05:
         if (len - i < 4) return append(out, "(rtalert: trunc)"), false;
         if (olen != 2) return append(out, "(rtalert: invalid len ", olen, ')'), false;
+        if (verbose) append(out, "(rtalert: 0x", hex(load_be16(b, i + 2), 4), ") ");
         break;
       case 0xc2:
         if (len - i < 6) return append(out, "(jumbo: trunc)"), false;
@@ -269,20 +269,23 @@ bool hop_options_ok(fmt::memory_buffer& out, ConstBytes b) {
         if (len - i < 18) return append(out, "(homeaddr: trunc)"), false;
         if (olen < 16) return append(out, "(homeaddr: invalid len ", olen, ')'), false;
         break;
-      default: break;
+      default:
+        if (verbose) append(out, "(opt_type 0x", hex(type, 2), ": len=", olen, ')');
+        break;
     }
   }
+  if (verbose) out.push_back(' ');
   return true;
 }
 
 /// One extension header as tcpdump's ip6_print loop prints it. Returns
 /// false when the line ends there.
 bool format_extension(fmt::memory_buffer& out, const Ipv6Layer& ip, const ipv6::ExtHeader& e,
-                      std::size_t offset) {
+                      std::size_t offset, int verbose) {
   switch (e.type) {
     case ipv6::NextHeader::hop_by_hop:
       append(out, "HBH ");
-      if (!hop_options_ok(out, e.options())) {
+      if (!hop_options_ok(out, e.options(), verbose)) {
         append(out, " [|hbhopt]");
         return false;
       }
@@ -293,7 +296,13 @@ bool format_extension(fmt::memory_buffer& out, const Ipv6Layer& ip, const ipv6::
         return false;
       }
       return true;
-    case ipv6::NextHeader::dst_options: append(out, "DSTOPT "); return true;
+    case ipv6::NextHeader::dst_options:
+      append(out, "DSTOPT ");
+      if (verbose && !hop_options_ok(out, e.options(), verbose)) {
+        append(out, " [|dstopt]");
+        return false;
+      }
+      return true;
     case ipv6::NextHeader::routing: {
       const unsigned len = load_u8(e.bytes, 1);
       const unsigned type = e.routing_type();
@@ -302,7 +311,7 @@ bool format_extension(fmt::memory_buffer& out, const Ipv6Layer& ip, const ipv6::
       append(out, ", segleft=", e.segments_left());
       if (type == 0 || type == 2) {
         const std::uint32_t reserved = load_be32(e.bytes, 4);
-        if (reserved != 0) append(out, ", rsv=0x", hex(reserved));
+        if (reserved != 0 || verbose) append(out, ", rsv=0x", hex(reserved));
         if (len % 2 == 1) {
           append(out, " (invalid length ", len, ") (invalid)");
           return false;
@@ -322,13 +331,33 @@ bool format_extension(fmt::memory_buffer& out, const Ipv6Layer& ip, const ipv6::
       // payload length.
       const std::size_t after = ipv6::header_len + ip.payload_len;
       const std::size_t used = offset + ipv6::fragment_len;
-      append(out, "frag (", e.frag_offset(), '|', static_cast<std::uint32_t>(after - used), ')');
+      append(out, "frag (");
+      if (verbose) append(out, "0x", hex(e.frag_ident(), 8), ':');
+      append(out, e.frag_offset(), '|', static_cast<std::uint32_t>(after - used), ')');
       if (e.frag_offset() != 0) return false;
       out.push_back(' ');
       return true;
     }
     default: return true;
   }
+}
+
+/// tcpdump's ip6_finddst: the last address of the first routing header
+/// (type 0 or 2; the first segment of a type 4 SRH), whatever is left of
+/// it, else the header's destination.
+ConstBytes tcpdump_final_destination(const Ipv6Layer& ip, ConstBytes l3) {
+  for (std::size_t i = 0; i < ip.ext_count; ++i) {
+    const ipv6::ExtHeader& e = ip.ext[i];
+    if (e.type != ipv6::NextHeader::routing) continue;
+    const std::size_t n = load_u8(e.bytes, 1) / 2;
+    if (load_u8(e.bytes, 1) % 2 == 0) {
+      if ((e.routing_type() == 0 || e.routing_type() == 2) && n > 0)
+        return e.bytes.subspan(8 + 16 * (n - 1), 16);
+      if (e.routing_type() == 4 && n > 0) return e.bytes.subspan(8, 16);
+    }
+    break;
+  }
+  return sub(l3, ipv6::field::dst);
 }
 
 /// A routing header not all captured: tcpdump reads its fields one by one
@@ -392,7 +421,7 @@ void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
   if (!transport_first) append(out, h.src(), " > ", h.dst(), ": ");
   std::size_t offset = ipv6::header_len;
   for (std::size_t i = 0; i < ip.ext_count; ++i) {
-    if (!format_extension(out, ip, ip.ext[i], offset)) return;
+    if (!format_extension(out, ip, ip.ext[i], offset, opts.verbose)) return;
     offset += ip.ext[i].bytes.size();
   }
   if (ip.ext_count < ipv6::max_ext_headers && ipv6::is_extension(ip.upper)) {
@@ -406,18 +435,43 @@ void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
   }
   if (ipv6::is_extension(ip.upper)) return;
   const std::size_t len = ip.upper_len;
+  // tcpdump -v checks upper-layer checksums against its own final
+  // destination (a routing header's last address even with no segments
+  // left), and not in a fragment.
+  const bool fragmented = ip.fragment() != nullptr;
+  const ConstBytes td_dst = tcpdump_final_destination(ip, d.l3);
+  const ConstBytes raw_src = sub(d.l3, ipv6::field::src);
+  auto pseudo_for = [&](std::uint8_t proto) {
+    return wire::checksum::pseudo_header_sum(raw_src, td_dst, proto,
+                                             static_cast<std::uint32_t>(len));
+  };
   switch (ip.upper) {
-    case ipv6::NextHeader::icmpv6: icmpv6::format(out, ip.upper_bytes, len); break;
+    case ipv6::NextHeader::icmpv6: {
+      icmpv6::TextOptions io;
+      io.verbose = opts.verbose;
+      if (opts.verbose > 0 && !fragmented && ip.upper_bytes.size() >= len && len >= 4) {
+        const std::uint16_t sum = wire::checksum::combine(
+            pseudo_for(58), wire::checksum::ones_sum(ip.upper_bytes.first(len)));
+        io.checksum_ok = sum == 0xffff;
+        io.checksum_should_be = wire::checksum::should_be(
+            load_be16(ip.upper_bytes, icmpv6::field::checksum.begin), sum);
+      }
+      icmpv6::format(out, ip.upper_bytes, len, io);
+      break;
+    }
     case ipv6::NextHeader::tcp:
       if (ip.tcp) {
-        format_tcp(out, *ip.tcp, h.src(), h.dst(), transport_first, sub(d.l3, ipv6::field::src),
-                   sub(d.l3, ipv6::field::dst), opts);
+        std::optional<std::uint16_t> pseudo;
+        if (opts.verbose > 0 && !fragmented) pseudo = pseudo_for(6);
+        format_tcp(out, *ip.tcp, h.src(), h.dst(), transport_first, raw_src,
+                   sub(d.l3, ipv6::field::dst), opts, pseudo);
       }
       break;
     case ipv6::NextHeader::udp:
       if (ip.udp) {
-        udp::format(out, h.src(), h.dst(), ip.udp->datagram, len, transport_first,
-                    ip.fragment() != nullptr);
+        const auto dst6 = wire::Ipv6Address::from_bytes(td_dst);
+        udp::format(out, h.src(), h.dst(), ip.udp->datagram, len, transport_first, fragmented,
+                    opts.verbose > 0 && !fragmented ? &dst6 : nullptr);
         format_udp_marker(out, *ip.udp, opts);
       }
       break;
@@ -425,7 +479,7 @@ void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
     case ipv6::NextHeader::icmp: append(out, "[ICMP requires IPv4] (invalid)"); break;
     default: append(out, " ip-proto-", static_cast<unsigned>(ip.upper), ' ', len); break;
   }
-  if (ip.icmp6 && ip.icmp6->checksum_ok == false) {
+  if (opts.verbose == 0 && ip.icmp6 && ip.icmp6->checksum_ok == false) {
     const auto& p = ip.icmp6->packet;
     append(out, " [bad icmp6 cksum ", hex(p.checksum()), " (->", hex(ip.icmp6->checksum_should_be),
            ")]");

@@ -458,4 +458,15 @@ inline Result<Repr> Repr::parse(const Packet<ConstBytes>& p, std::uint16_t pseud
 /// tcpdump's " [|icmp6]".
 void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length);
 
+/// What tcpdump -v adds: the checksum verdict (when the whole message was
+/// captured and is not a fragment), and for NDP and MLD their flags,
+/// options and records, the options on continuation lines ("\n\t  ...").
+struct TextOptions {
+  int verbose = 0;
+  std::optional<bool> checksum_ok;
+  std::uint16_t checksum_should_be = 0;
+};
+void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length,
+            const TextOptions& opts);
+
 }  // namespace ersatz::wire::icmpv6
