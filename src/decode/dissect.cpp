@@ -1,6 +1,7 @@
 #include "ersatz/decode/dissect.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace ersatz::decode {
 
@@ -332,14 +333,14 @@ Dissection dissect(ConstBytes frame, std::uint32_t wire_len) noexcept {
 }
 
 std::size_t TcpSequences::KeyHash::operator()(const Key& k) const noexcept {
-  // FNV-1a over the key's bytes.
-  std::uint64_t h = 1469598103934665603ULL;
-  auto mix = [&](std::uint8_t b) { h = (h ^ b) * 1099511628211ULL; };
-  for (auto b : k.src) mix(b);
-  for (auto b : k.dst) mix(b);
-  for (int i = 0; i < 4; ++i) mix(static_cast<std::uint8_t>(k.ports >> (8 * i)));
-  mix(k.version);
-  return static_cast<std::size_t>(h);
+  // Eight bytes at a time, each word multiplied in: a byte-wise hash was 5 %
+  // of `dump -r` on mixed traffic.
+  std::uint64_t w[4];
+  std::memcpy(w, k.src.data(), 16);
+  std::memcpy(w + 2, k.dst.data(), 16);
+  std::uint64_t h = (std::uint64_t{k.ports} << 8) | k.version;
+  for (const std::uint64_t x : w) h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
+  return static_cast<std::size_t>(h ^ (h >> 29));
 }
 
 wire::tcp::Relative TcpSequences::relate(ConstBytes src, ConstBytes dst, std::uint16_t sport,
