@@ -95,13 +95,13 @@ void format_arp(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
 /// IP header's own protocol field is not TCP (extension headers came
 /// between), and tcpdump then prints the ports alone.
 template <class Addr>
-void format_tcp(fmt::memory_buffer& out, const TcpLayer& t, const Addr& src, const Addr& dst,
+bool format_tcp(fmt::memory_buffer& out, const TcpLayer& t, const Addr& src, const Addr& dst,
                 bool named, ConstBytes raw_src, ConstBytes raw_dst, const TextOptions& opts,
                 std::optional<std::uint16_t> pseudo = std::nullopt) {
   const ConstBytes seg = t.segment;
   if (seg.size() < 4) {
     append(out, src, " > ", dst, ":", " [|tcp]");
-    return;
+    return false;
   }
   const unsigned sport = load_be16(seg, tcp::field::src_port.begin);
   const unsigned dport = load_be16(seg, tcp::field::dst_port.begin);
@@ -112,7 +112,7 @@ void format_tcp(fmt::memory_buffer& out, const TcpLayer& t, const Addr& src, con
   }
   if (seg.size() < tcp::min_header_len) {
     append(out, " [|tcp]");
-    return;
+    return false;
   }
   tcp::TextOptions o;
   o.verbose = opts.verbose;
@@ -125,12 +125,13 @@ void format_tcp(fmt::memory_buffer& out, const TcpLayer& t, const Addr& src, con
   }
   // -v: the checksum, over the pseudo-header tcpdump takes.
   if (opts.verbose > 0) o.pseudo = pseudo;
-  tcp::format(out, seg, t.length, o);
+  const bool gave_up = tcp::format(out, seg, t.length, o);
   // tcpdump reports checksums only with -v; ersatz always marks damage.
   if (opts.verbose == 0 && t.checksum_ok == false) {
     append(out, " [bad tcp cksum ", hex(load_be16(seg, tcp::field::checksum.begin)), " (->",
            hex(t.checksum_should_be), ")]");
   }
+  return gave_up;
 }
 
 /// ersatz marks a bad UDP checksum, which tcpdump reports only with -v.
@@ -144,7 +145,7 @@ void format_udp_marker(fmt::memory_buffer& out, const UdpLayer& u, const TextOpt
 /// IPv4 in tcpdump 4.99's order of checks: version, header length, missing
 /// bytes, total length, then the addresses and the payload.
 void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
-                 const TextOptions& opts) {
+                 const TextOptions& opts, bool& gave_up) {
   if (!d.ip_fixed) {
     append(out, " [|ip]");
     return;
@@ -201,8 +202,8 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
     format_udp_marker(out, *ip.udp, opts);
   } else if (ip.tcp) {
     const ConstBytes hdr = d.l3;
-    format_tcp(out, *ip.tcp, f.src, f.dst, true, sub(hdr, ipv4::field::src),
-               sub(hdr, ipv4::field::dst), opts);
+    gave_up = format_tcp(out, *ip.tcp, f.src, f.dst, true, sub(hdr, ipv4::field::src),
+                         sub(hdr, ipv4::field::dst), opts);
   } else {
     append(out, " ip-proto-", proto, ' ', ip.payload_len);
   }
@@ -390,7 +391,7 @@ void format_partial_routing(fmt::memory_buffer& out, ConstBytes b) {
 }
 
 void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
-                 const TextOptions& opts) {
+                 const TextOptions& opts, bool& gave_up) {
   if (!d.ip6) {
     if (d.l3.size() < ipv6::header_len) {
       append(out, " [|ip6]");
@@ -456,15 +457,15 @@ void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
         io.checksum_should_be = wire::checksum::should_be(
             load_be16(ip.upper_bytes, icmpv6::field::checksum.begin), sum);
       }
-      icmpv6::format(out, ip.upper_bytes, len, io);
+      gave_up = icmpv6::format(out, ip.upper_bytes, len, io);
       break;
     }
     case ipv6::NextHeader::tcp:
       if (ip.tcp) {
         std::optional<std::uint16_t> pseudo;
         if (opts.verbose > 0 && !fragmented) pseudo = pseudo_for(6);
-        format_tcp(out, *ip.tcp, h.src(), h.dst(), transport_first, raw_src,
-                   sub(d.l3, ipv6::field::dst), opts, pseudo);
+        gave_up = format_tcp(out, *ip.tcp, h.src(), h.dst(), transport_first, raw_src,
+                             sub(d.l3, ipv6::field::dst), opts, pseudo);
       }
       break;
     case ipv6::NextHeader::udp:
@@ -488,12 +489,13 @@ void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
 
 }  // namespace
 
-void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
+bool format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
                  const TextOptions& opts) {
   format_timestamp(out, frame.ts, opts);
+  bool gave_up = false;
   if (!d.eth_header) {
     append(out, " [|ether]");
-    return;
+    return false;
   }
   const EtherType type = d.eth ? d.eth->ethertype : EtherType{0};
   const bool known =
@@ -504,17 +506,18 @@ void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
     // innermost type and leaving the tags out.
     append(out, d.eth->src, " > ", d.eth->dst, ", ethertype ", wire::name(type), " (0x",
            hex(static_cast<std::uint16_t>(type), 4), "), length ", frame.wire_len, ": ");
-    return;
+    return false;
   }
   const bool show_link = opts.link_header;
-  if (!format_link(out, frame, *d.eth_header, show_link)) return;
+  if (!format_link(out, frame, *d.eth_header, show_link)) return false;
   if (type == EtherType::arp) {
     format_arp(out, d, show_link);
   } else if (type == EtherType::ipv4) {
-    format_ipv4(out, d, show_link, opts);
+    format_ipv4(out, d, show_link, opts, gave_up);
   } else if (type == EtherType::ipv6) {
-    format_ipv6(out, d, show_link, opts);
+    format_ipv6(out, d, show_link, opts, gave_up);
   }
+  return gave_up;
 }
 
 // ---------------------------------------------------------------- JSON

@@ -37,8 +37,18 @@ class Text {
   bool need(std::size_t end) {
     if (has(end)) return true;
     append(out_, " [|icmp6]");
+    gave_up_ = true;
     return false;
   }
+  /// As need(), for tcpdump's ND_TCHECK checks, which end the line with
+  /// the marker but without a longjmp.
+  bool check(std::size_t end) {
+    if (has(end)) return true;
+    append(out_, " [|icmp6]");
+    return false;
+  }
+  /// A field read failed (tcpdump's GET_ macros, which longjmp).
+  bool gave_up() const noexcept { return gave_up_; }
   std::uint8_t u8(std::size_t at) const noexcept { return load_u8(m_, at); }
   std::uint16_t u16(std::size_t at) const noexcept { return load_be16(m_, at); }
   std::uint32_t u32(std::size_t at) const noexcept { return load_be32(m_, at); }
@@ -51,6 +61,7 @@ class Text {
  private:
   Out& out_;
   ConstBytes m_;
+  bool gave_up_ = false;
 };
 
 /// tcpdump's print_unknown_data: hex of what was captured, eight 16-bit
@@ -339,11 +350,24 @@ bool format_mld2_records(Text& t, std::size_t length, int verbose) {
 
 }  // namespace
 
-void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length) {
-  format(out, message, length, TextOptions{});
+namespace {
+void format_into(Text& t, ConstBytes message, std::size_t length, const TextOptions& o);
+}  // namespace
+
+bool format(fmt::memory_buffer& out, ConstBytes message, std::size_t length) {
+  return format(out, message, length, TextOptions{});
 }
 
-void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length, const TextOptions& o) {
+bool format(fmt::memory_buffer& out, ConstBytes message, std::size_t length, const TextOptions& o) {
+  Text t(out, message);
+  format_into(t, message, length, o);
+  return t.gave_up();
+}
+
+namespace {
+
+void format_into(Text& t, ConstBytes message, std::size_t length, const TextOptions& o) {
+  Out& out = t.out();
   if (length == 0) {
     append(out, "ICMP6, length 0 (invalid)");
     return;
@@ -356,7 +380,6 @@ void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length, con
              " -> 0x", hex(o.checksum_should_be, 4), "!] ");
     }
   }
-  Text t(out, message);
   if (!t.need(1)) return;
   const auto type = Type{t.u8(field::type)};
   append(out, "ICMP6, ");
@@ -423,7 +446,7 @@ void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length, con
       }
       break;
     case Type::param_problem: {
-      if (!t.need(oip_dst + 16)) return;
+      if (!t.check(oip_dst + 16)) return;
       const std::uint32_t ptr = t.u32(field::pointer.begin);
       switch (static_cast<ParamProblem>(code)) {
         case ParamProblem::header: append(out, ", erroneous - octet ", ptr); break;
@@ -505,5 +528,7 @@ void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length, con
   }
   if (o.verbose == 0) append(out, ", length ", length);
 }
+
+}  // namespace
 
 }  // namespace ersatz::wire::icmpv6

@@ -74,7 +74,8 @@ void fast_open(Out& out, ConstBytes d) {
 /// data offset, of which `opts` were captured. Returns false when the line
 /// ended early ("[bad opt]" or a truncation marker), so that no length
 /// follows.
-bool format_options(Out& out, ConstBytes opts, std::size_t declared, const TextOptions& o) {
+bool format_options(Out& out, ConstBytes opts, std::size_t declared, const TextOptions& o,
+                    bool& gave_up) {
   append(out, ", options [");
   std::size_t left = declared;
   std::size_t at = 0;
@@ -86,6 +87,7 @@ bool format_options(Out& out, ConstBytes opts, std::size_t declared, const TextO
   };
   // A byte tcpdump reads with GET_ that was not captured.
   auto cut = [&] {
+    gave_up = true;
     append(out, " [|tcp]");
     return false;
   };
@@ -236,16 +238,16 @@ void format_flags(fmt::memory_buffer& out, std::uint8_t flags) {
   }
 }
 
-void format(fmt::memory_buffer& out, ConstBytes segment, std::size_t length, const TextOptions& o) {
+bool format(fmt::memory_buffer& out, ConstBytes segment, std::size_t length, const TextOptions& o) {
   if (segment.size() < min_header_len) {
     append(out, " [|tcp]");
-    return;
+    return false;
   }
   const std::size_t hlen = (load_u8(segment, field::offset_flags.begin) >> 4) * 4U;
   if (hlen < min_header_len) {
     append(out, " tcp ", static_cast<std::uint32_t>(length - hlen), " [bad hdr length ", hlen,
            " - too short, < 20]");
-    return;
+    return false;
   }
   const std::uint8_t flags = load_u8(segment, field::flags);
   append(out, "Flags [");
@@ -253,7 +255,7 @@ void format(fmt::memory_buffer& out, ConstBytes segment, std::size_t length, con
   out.push_back(']');
   if (hlen > length) {
     append(out, " [bad hdr length ", hlen, " - too long, > ", length, ']');
-    return;
+    return false;
   }
   if (o.pseudo && segment.size() >= length) {
     auto p = Packet<>::unchecked(segment.first(length));
@@ -276,16 +278,19 @@ void format(fmt::memory_buffer& out, ConstBytes segment, std::size_t length, con
   if (flags & flag::urg) append(out, ", urg ", load_be16(segment, field::urgent.begin));
   if (hlen > min_header_len) {
     const ConstBytes opts = segment.subspan(min_header_len);
+    bool gave_up = false;
     if (!format_options(out, opts.first(std::min(opts.size(), hlen - min_header_len)),
-                        hlen - min_header_len, o)) {
-      return;
+                        hlen - min_header_len, o, gave_up)) {
+      return gave_up;
     }
   }
   append(out, ", length ", data_len);
   // tcpdump checks that the header was captured only when data follows.
   if (data_len > 0 && segment.size() < hlen) {
     append(out, " [remaining caplen(", segment.size(), ") < header length(", hlen, ")] [|tcp]");
+    return true;
   }
+  return false;
 }
 
 }  // namespace ersatz::wire::tcp

@@ -456,7 +456,10 @@ inline Result<Repr> Repr::parse(const Packet<ConstBytes>& p, std::uint16_t pseud
 /// seq 2, length 64", ... `message` is what was captured, `length` its
 /// length on the wire. A message cut short of what the line needs prints
 /// tcpdump's " [|icmp6]".
-void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length);
+/// Returns true when the line ended at a field that was not captured,
+/// where tcpdump gives up with a longjmp (its -x dump then starts at the
+/// link header).
+bool format(fmt::memory_buffer& out, ConstBytes message, std::size_t length);
 
 /// What tcpdump -v adds: the checksum verdict (when the whole message was
 /// captured and is not a fragment), and for NDP and MLD their flags,
@@ -466,7 +469,7 @@ struct TextOptions {
   std::optional<bool> checksum_ok;
   std::uint16_t checksum_should_be = 0;
 };
-void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length,
+bool format(fmt::memory_buffer& out, ConstBytes message, std::size_t length,
             const TextOptions& opts);
 
 }  // namespace ersatz::wire::icmpv6
