@@ -200,16 +200,15 @@ void dissect_ipv6(Dissection& d) noexcept {
   ipv6::ExtReader ext(h->next_header(), ip.payload);
   while (auto e = ext.next()) ip.ext[ip.ext_count++] = *e;
   ip.upper = ext.upper_layer();
-  // On an error, where the header that could not be read starts.
+  // On an error, where the header that could not be read starts; its
+  // length on the wire is what the payload length leaves for it.
   ip.upper_bytes = ext.rest();
+  ip.upper_len = ip.payload_len - (ip.payload.size() - ext.rest().size());
   if (ext.error()) {
     note(d.malformed,
          *ext.error() == Error::unsupported ? "ip6: too many extension headers" : "ip6: truncated");
     return;
   }
-  ip.upper_bytes = ext.rest();
-  const std::size_t ext_len = ip.payload.size() - ext.rest().size();
-  ip.upper_len = ip.payload_len - ext_len;
   // RFC 8200 §4.4: a routing header of a type the node does not know, with
   // segments left, is discarded; tcpdump and Wireshark read no further.
   for (std::size_t i = 0; i < ip.ext_count; ++i) {
@@ -227,10 +226,11 @@ void dissect_ipv6(Dissection& d) noexcept {
   switch (ip.upper) {
     case ipv6::NextHeader::icmpv6: dissect_icmpv6(ip, d.l3, d.malformed); break;
     case ipv6::NextHeader::tcp:
-      dissect_tcp(
-          ip.tcp, ip.upper_bytes, ip.upper_len, whole,
-          ipv6::pseudo_header_sum(h->src(), h->dst(), static_cast<std::uint32_t>(ip.upper_len), 6),
-          d.malformed);
+      dissect_tcp(ip.tcp, ip.upper_bytes, ip.upper_len, whole,
+                  wire::checksum::pseudo_header_sum(sub(d.l3, ipv6::field::src),
+                                                    final_destination(ip, d.l3), 6,
+                                                    static_cast<std::uint32_t>(ip.upper_len)),
+                  d.malformed);
       break;
     case ipv6::NextHeader::udp:
       dissect_udp(ip.udp, ip.upper_bytes, ip.upper_len, whole, true, sub(d.l3, ipv6::field::src),

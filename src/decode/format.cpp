@@ -147,7 +147,9 @@ void format_udp_marker(fmt::memory_buffer& out, const UdpLayer& u, const TextOpt
 void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
                  const TextOptions& opts, bool& gave_up) {
   if (!d.ip_fixed) {
+    // Not one byte: tcpdump's read of the version gives up (a longjmp).
     append(out, " [|ip]");
+    gave_up = true;
     return;
   }
   const Ipv4Fixed& f = *d.ip_fixed;
@@ -478,6 +480,7 @@ void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
       break;
     case ipv6::NextHeader::no_next: append(out, "no next header"); break;
     case ipv6::NextHeader::icmp: append(out, "[ICMP requires IPv4] (invalid)"); break;
+    case ipv6::NextHeader::igmp: append(out, "[IGMP requires IPv4] (invalid)"); break;
     default: append(out, " ip-proto-", static_cast<unsigned>(ip.upper), ' ', len); break;
   }
   if (opts.verbose == 0 && ip.icmp6 && ip.icmp6->checksum_ok == false) {
@@ -758,9 +761,13 @@ void json_tcp(JsonObject& j, const TcpLayer& t) {
   while (auto o = r.next()) {
     read += o->bytes.size();
     kinds.add(static_cast<unsigned>(o->kind));
-    // Wireshark shows every padding byte after EOL as another EOL.
+    // Wireshark shows every padding byte after EOL as another EOL, when
+    // they are all zero (it only complains of padding that is not).
     if (o->kind == tcp::OptionKind::eol) {
-      for (; read < h->options().size(); ++read) kinds.add(0);
+      const ConstBytes pad = h->options().subspan(read);
+      if (std::all_of(pad.begin(), pad.end(), [](std::byte b) { return b == std::byte{0}; })) {
+        for (std::size_t i = 0; i < pad.size(); ++i) kinds.add(0);
+      }
     }
     const ConstBytes d = o->data();
     switch (o->kind) {

@@ -225,6 +225,31 @@ bool format_options(Out& out, ConstBytes opts, std::size_t declared, const TextO
   return true;
 }
 
+/// tcpdump -v's text of a reset's data (RFC 9293 §3.5.3 allows a
+/// diagnostic there): at most 30 bytes, "!" when not all captured, "+"
+/// when cut, each byte as tcpdump's fn_print_char writes it.
+void format_rst_data(Out& out, ConstBytes data, std::size_t length) {
+  append(out, data.size() >= length ? std::string_view(" [RST") : std::string_view(" [!RST"));
+  if (length > 30) {
+    length = 30;
+    out.push_back('+');
+  }
+  out.push_back(' ');
+  for (std::size_t i = 0; i < length && i < data.size(); ++i) {
+    auto c = static_cast<unsigned char>(data[i]);
+    if (c > 0x7f) {
+      c &= 0x7f;
+      append(out, "M-");
+    }
+    if (c < 0x20 || c > 0x7e) {
+      c ^= 0x40;
+      out.push_back('^');
+    }
+    out.push_back(static_cast<char>(c));
+  }
+  out.push_back(']');
+}
+
 }  // namespace
 
 void format_flags(fmt::memory_buffer& out, std::uint8_t flags) {
@@ -289,6 +314,9 @@ bool format(fmt::memory_buffer& out, ConstBytes segment, std::size_t length, con
   if (data_len > 0 && segment.size() < hlen) {
     append(out, " [remaining caplen(", segment.size(), ") < header length(", hlen, ")] [|tcp]");
     return true;
+  }
+  if (data_len > 0 && (flags & flag::rst) && o.verbose > 0) {
+    format_rst_data(out, segment.subspan(hlen), data_len);
   }
   return false;
 }

@@ -105,9 +105,14 @@ inline constexpr std::uint8_t na_flag_router = 0x80;
 inline constexpr std::uint8_t na_flag_solicited = 0x40;
 inline constexpr std::uint8_t na_flag_override = 0x20;
 
-/// True for the types that quote the packet that caused them (RFC 4443 §2.1:
-/// error messages have types below 128).
-constexpr bool is_error(Type t) noexcept { return static_cast<std::uint8_t>(t) < 128; }
+/// True for the error types RFC 4443 §3 defines, which quote the packet
+/// that caused them. (Types below 128 are all errors by §2.1, but what an
+/// unassigned one carries is unknown; Wireshark and tcpdump do not read a
+/// quote there either.)
+constexpr bool is_error(Type t) noexcept {
+  return t == Type::dst_unreachable || t == Type::packet_too_big || t == Type::time_exceeded ||
+         t == Type::param_problem;
+}
 constexpr bool is_mld(Type t) noexcept {
   return t == Type::mld_query || t == Type::mld_report || t == Type::mld_done ||
          t == Type::mld2_report;
