@@ -22,7 +22,8 @@ set(ERSATZ_FUZZ_REPLAYS
   fuzz_ipv6
   fuzz_icmpv6
   fuzz_tcp
-  fuzz_udp)
+  fuzz_udp
+  fuzz_trace)
 
 # A target added to fuzz/ but not here would go unreplayed.
 file(GLOB _ersatz_fuzz_sources RELATIVE ${ERSATZ_FUZZ_DIR} ${ERSATZ_FUZZ_DIR}/fuzz_*.cpp)

@@ -15,6 +15,8 @@ packages=(
   # oracles, anchors and lab tools
   tcpdump tshark python3 python3-scapy iproute2 iputils-ping nftables libcap2-bin hyperfine
   fping zmap time traceroute
+  # packaging: man pages, API reference, completions checked in their shells, .deb lint
+  scdoc doxygen zsh fish man-db dpkg-dev file lintian
 )
 
 missing=()

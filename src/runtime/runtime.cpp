@@ -64,8 +64,8 @@ Runtime::Runtime(link::Device& device, stack::Host& host, Clock& clock, RuntimeO
 Runtime::~Runtime() { host_.set_listener(nullptr); }
 
 Result<void> Runtime::send(const wire::ipv4::Repr& repr, ConstBytes payload,
-                           wire::Ipv4Address next_hop) {
-  return host_.send(repr, payload, next_hop, now_, outbox_);
+                           wire::Ipv4Address next_hop, stack::PathMtuUse mtu_use) {
+  return host_.send(repr, payload, next_hop, now_, outbox_, mtu_use);
 }
 
 void Runtime::flush() {

@@ -67,7 +67,7 @@ void EchoSession::on_reply(const IcmpDelivery& d) {
   const auto& m = d.message;
   if (m.ident() != config_.ident || !sent_[m.seq()]) return;
   // From the target itself, unless we pinged a broadcast address.
-  if (d.src != config_.target && !config_.target.is_broadcast()) return;
+  if (d.src != config_.target && !config_.target.is_broadcast() && !config_.any_source) return;
   const ConstBytes data = m.data();
   if (data.size() >= echo_cookie_end) {
     for (std::size_t i = 0; i < 8; ++i) {

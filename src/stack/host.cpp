@@ -115,14 +115,14 @@ std::optional<MacAddress> Host::known_mac(Ipv4Address next_hop, MonoTime now) {
 }
 
 Result<void> Host::send(ipv4::Repr repr, ConstBytes payload, Ipv4Address next_hop, MonoTime now,
-                        Outbox& out) {
+                        Outbox& out, PathMtuUse mtu_use) {
   repr.ident = ident_++;
   repr.more_fragments = false;
   repr.frag_offset = 0;
   repr.payload_len = payload.size();
   const std::size_t hlen = repr.header_len();
   if (hlen + payload.size() > 65535) return fail(std::errc::message_size);
-  const std::size_t mtu = path_mtu(repr.dst, now);
+  const std::size_t mtu = mtu_use == PathMtuUse::link ? config_.mtu : path_mtu(repr.dst, now);
   if (hlen + payload.size() <= mtu) {
     if (auto mac = known_mac(next_hop, now)) {
       // The common case: the datagram is written straight into its frame.

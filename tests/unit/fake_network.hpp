@@ -43,6 +43,9 @@ class FakeNetwork final : public link::Device {
     bool duplicate = false;  ///< every reply twice
     bool tx_stamps = false;  ///< report kernel-like TX stamps (1 µs after the send)
     std::uint64_t seed = 1;
+    /// Sees every IPv4 datagram first (traceroute's tests script a path
+    /// with it); true when it handled the datagram.
+    std::function<bool(const wire::ipv4::Packet<>&, FakeNetwork&)> ip_hook;
   };
 
   FakeNetwork(runtime::FakeClock& clock, Config config)
@@ -115,14 +118,14 @@ class FakeNetwork final : public link::Device {
     return f;
   }
   std::vector<std::byte> ip_frame(wire::Ipv4Address src, wire::Ipv4Address dst,
-                                  const wire::icmpv4::Repr& icmp) const {
+                                  const wire::icmpv4::Repr& icmp, std::uint8_t ttl = 63) const {
     std::vector<std::byte> msg(icmp.buffer_len());
     icmp.emit(MutBytes(msg.data(), msg.size()));
     wire::ipv4::Repr r;
     r.src = src;
     r.dst = dst;
     r.protocol = wire::ipv4::Protocol::icmp;
-    r.ttl = 63;
+    r.ttl = ttl;
     r.payload_len = msg.size();
     std::vector<std::byte> d(r.buffer_len());
     r.emit(MutBytes(d.data(), d.size()));
@@ -162,6 +165,7 @@ class FakeNetwork final : public link::Device {
     }
     if (e->ethertype != wire::EtherType::ipv4) return;
     auto ip = wire::ipv4::Packet<>::checked(l3);
+    if (ip && config_.ip_hook && config_.ip_hook(*ip, *this)) return;
     if (!ip || ip->protocol() != wire::ipv4::Protocol::icmp) return;
     auto icmp = wire::icmpv4::Packet<>::checked(ip->payload());
     if (!icmp || icmp->type() != wire::icmpv4::Type::echo_request) return;

@@ -584,6 +584,23 @@ TEST_F(EchoTest, IgnoresForeignAndSpoofedReplies) {
   EXPECT_FALSE(s.answered(1));
 }
 
+TEST_F(EchoTest, ABroadcastPingTakesRepliesFromItsHosts) {
+  // ping -b: the hosts of the subnet answer from their own addresses, and
+  // a second host's answer to the same probe is a duplicate.
+  EchoConfig c = echo_config();
+  c.any_source = true;
+  EchoSession s(c);
+  const Bytes rep = reply_to(s.request(1, Timestamp{100, 0}));
+  s.on_icmp(delivery(kPeer, rep, Timestamp{100, 100'000}));
+  s.on_icmp(delivery(kFar, rep, Timestamp{100, 200'000}));
+  auto ev = s.take_events();
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(std::get<EchoReply>(ev[0]).from, kPeer);
+  EXPECT_FALSE(std::get<EchoReply>(ev[0]).duplicate);
+  EXPECT_EQ(std::get<EchoReply>(ev[1]).from, kFar);
+  EXPECT_TRUE(std::get<EchoReply>(ev[1]).duplicate);
+}
+
 TEST_F(EchoTest, ReportsWrongDataAndBadChecksum) {
   EchoSession s(echo_config());
   Bytes rep = reply_to(s.request(1, Timestamp{100, 0}));

@@ -72,6 +72,20 @@ fail() {
 }
 pass() { echo "ok: $*"; }
 
+# The Windows package (cmake/package.cmake): a zip of ersatz.exe and README.txt.
+zipdir=$(mktemp -d /tmp/ersatz-zip.XXXXXX)
+if (cd "$src/build/windows" && cpack -B "$zipdir" >/dev/null 2>&1) &&
+  python3 - "$zipdir"/ersatz-*-windows-x86_64.zip <<'PY'; then
+import sys, zipfile
+names = sorted(n.split("/", 1)[-1] for n in zipfile.ZipFile(sys.argv[1]).namelist() if not n.endswith("/"))
+sys.exit(0 if names == ["README.txt", "bin/ersatz.exe"] else print(names) or 1)
+PY
+  pass "cpack: the Windows zip holds bin/ersatz.exe and README.txt"
+else
+  fail "cpack: the Windows zip"
+fi
+rm -rf "$zipdir"
+
 win() { lab_in client timeout 120 "$wine" "$@"; }
 
 echo "== creating the Wine prefix in the client namespace"

@@ -34,6 +34,8 @@ Command register_interfaces(CLI::App& parent);
 Command register_route(CLI::App& parent);
 Command register_ping(CLI::App& parent);
 Command register_sweep(CLI::App& parent);
+Command register_traceroute(CLI::App& parent);
+Command register_completion(CLI::App& parent);
 
 /// Prints "ersatz: MESSAGE" on stderr.
 void error_line(std::string_view message);

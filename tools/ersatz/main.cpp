@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
   commands.push_back(register_route(app));
   commands.push_back(register_ping(app));
   commands.push_back(register_sweep(app));
+  commands.push_back(register_traceroute(app));
+  // Last: it describes every subcommand registered before it.
+  commands.push_back(register_completion(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

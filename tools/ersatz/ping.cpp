@@ -59,6 +59,16 @@ struct PingOptions {
   std::string pmtu;                 // -M do|dont|want
   int tos = 0;                      // -Q
   bool verbose = false;
+  bool record_route = false;    // -R
+  std::string timestamp;        // -T tsonly|tsandaddr
+  std::optional<long> preload;  // -l
+  bool adaptive = false;        // -A
+  bool broadcast = false;       // -b
+  std::optional<long> ident;    // -e
+  bool audible = false;         // -a
+  bool strict_source = false;   // -B
+  bool dont_route = false;      // -r
+  bool latency = false;         // -U
   bool json = false;
   LinkFlags link;
   bool busy_poll = false;
@@ -140,6 +150,208 @@ std::string describe_error(icmpv4::Type type, std::uint8_t code, std::uint32_t r
   }
 }
 
+// ---------------------------------------------------------------- IP options
+
+/// The IP options ping sends with -R and -T, as iputils asks the kernel
+/// for them, with the first slot filled as the kernel fills it on output
+/// (ip_options_build): our address for record route (RFC 791 §3.1), our
+/// time, and for tsandaddr our address, for the timestamp (RFC 791 §3.1,
+/// milliseconds since midnight UT).
+class PingOptionsBuilder {
+ public:
+  enum class Kind { none, record_route, ts_only, ts_and_addr };
+  static constexpr std::size_t space = 40;  // MAX_IPOPTLEN: what the header shows
+
+  explicit PingOptionsBuilder(Kind kind) : kind_(kind) {}
+  bool any() const noexcept { return kind_ != Kind::none; }
+
+  /// The option bytes for a probe sent at `wall` from `source`.
+  ConstBytes build(Ipv4Address source, Timestamp wall) {
+    bytes_.fill(std::byte{0});
+    auto put32 = [&](std::size_t at, std::uint32_t v) { store_be32(bytes_, at, v); };
+    switch (kind_) {
+      case Kind::none: return {};
+      case Kind::record_route:
+        // A NOP, then RR: length 39, nine slots, the first one ours.
+        bytes_[0] = std::byte{1};
+        bytes_[1] = std::byte{7};
+        bytes_[2] = std::byte{39};
+        bytes_[3] = std::byte{8};
+        put32(4, source.value());
+        return ConstBytes(bytes_);
+      case Kind::ts_only:
+      case Kind::ts_and_addr: {
+        const bool addr = kind_ == Kind::ts_and_addr;
+        const auto ms = static_cast<std::uint32_t>((wall.sec % 86400) * 1000 + wall.nsec / 1000000);
+        bytes_[0] = std::byte{0x44};
+        bytes_[1] = std::byte{static_cast<std::uint8_t>(addr ? 36 : 40)};
+        bytes_[2] = std::byte{static_cast<std::uint8_t>(addr ? 13 : 9)};
+        bytes_[3] = std::byte{static_cast<std::uint8_t>(addr ? 1 : 0)};
+        if (addr) {
+          put32(4, source.value());
+          put32(8, ms);
+        } else {
+          put32(4, ms);
+        }
+        return ConstBytes(bytes_);
+      }
+    }
+    return {};
+  }
+
+ private:
+  Kind kind_;
+  std::array<std::byte, space> bytes_{};
+};
+
+/// What the receiving host's IP layer writes into record route and
+/// timestamp options (RFC 791 §3.1; Linux's ip_options_compile on input):
+/// its address in the next free slot, its time, or one more unrecorded hop
+/// when the option is full. iputils reads the options after the kernel did
+/// this; ersatz is that host here.
+std::vector<std::byte> options_as_received(ConstBytes in, Ipv4Address us, Timestamp now) {
+  std::vector<std::byte> o(in.begin(), in.end());
+  const auto ms = static_cast<std::uint32_t>((now.sec % 86400) * 1000 + now.nsec / 1000000);
+  std::size_t i = 0;
+  while (i < o.size()) {
+    const auto type = static_cast<std::uint8_t>(o[i]);
+    if (type == 0) break;
+    if (type == 1) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= o.size()) break;
+    const std::size_t len = static_cast<std::uint8_t>(o[i + 1]);
+    if (len < 4 || len > o.size() - i) break;
+    const MutBytes opt(o.data() + i, len);
+    const std::size_t ptr = static_cast<std::uint8_t>(opt[2]);
+    if (type == 7 && ptr <= len && ptr + 3 <= len) {
+      store_be32(opt, ptr - 1, us.value());
+      opt[2] = std::byte{static_cast<std::uint8_t>(ptr + 4)};
+    } else if (type == 0x44) {
+      const auto flags = static_cast<std::uint8_t>(opt[3]);
+      const bool addr = (flags & 0x0f) == 1;
+      const std::size_t entry = addr ? 8 : 4;
+      if (ptr <= len && ptr + entry - 1 <= len) {
+        if (addr) store_be32(opt, ptr - 1, us.value());
+        store_be32(opt, ptr - 1 + entry - 4, ms);
+        opt[2] = std::byte{static_cast<std::uint8_t>(ptr + entry)};
+      } else if (ptr > len && (flags >> 4) < 15) {
+        opt[3] = std::byte{static_cast<std::uint8_t>(flags + 0x10)};
+      }
+    }
+    i += len;
+  }
+  return o;
+}
+
+/// iputils' pr_options(): the options of a reply, after its line. Record
+/// route remembers the last route, to print "(same route)".
+class PingOptionsPrinter {
+ public:
+  std::string text(ConstBytes o, bool flood) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < o.size()) {
+      const auto type = static_cast<std::uint8_t>(o[i]);
+      if (type == 0) break;  // end of options
+      if (type == 1) {
+        out += "\nNOP";
+        ++i;
+        continue;
+      }
+      if (i + 1 >= o.size()) break;
+      const std::size_t len = static_cast<std::uint8_t>(o[i + 1]);
+      if (len < 2 || len > o.size() - i) break;
+      const ConstBytes opt = o.subspan(i, len);
+      switch (type) {
+        case 7: record_route(out, opt, flood); break;
+        case 0x44: timestamp(out, opt); break;
+        case 0x83:
+        case 0x89: source_route(out, opt, type == 0x89); break;
+        default: out += fmt::format("\nunknown option {:x}", type); break;
+      }
+      i += len;
+    }
+    return out;
+  }
+
+ private:
+  static std::uint32_t word(ConstBytes opt, std::size_t at) {
+    return at + 4 <= opt.size() ? load_be32(opt, at) : 0;
+  }
+  static void address(std::string& out, std::uint32_t a) {
+    out += fmt::format("\t{}", Ipv4Address(a));
+  }
+  void record_route(std::string& out, ConstBytes opt, bool flood) {
+    if (opt.size() < 3) return;
+    const int len = static_cast<int>(opt.size());
+    int recorded = std::min(static_cast<int>(static_cast<std::uint8_t>(opt[2])), len) - 4;
+    if (recorded <= 0) return;
+    const std::vector<std::byte> route(opt.begin() + 2, opt.begin() + 2 + recorded);
+    if (!flood && route == last_route_) {
+      out += "\t(same route)";
+      return;
+    }
+    last_route_ = route;
+    out += "\nRR: ";
+    for (std::size_t at = 3;; at += 4) {
+      address(out, word(opt, at));
+      recorded -= 4;
+      out += '\n';
+      if (recorded <= 0) break;
+    }
+  }
+  static void source_route(std::string& out, ConstBytes opt, bool strict) {
+    out += fmt::format("\n{}SRR: ", strict ? 'S' : 'L');
+    int left = static_cast<int>(opt.size());
+    if (left <= 4) return;
+    // iputils reads the first address from the pointer byte on: kept.
+    for (std::size_t at = 2;; at += 4) {
+      address(out, word(opt, at));
+      left -= 4;
+      out += '\n';
+      if (left <= 4) break;
+    }
+  }
+  static void timestamp(std::string& out, ConstBytes opt) {
+    if (opt.size() < 4) return;
+    const int len = static_cast<int>(opt.size());
+    int left = std::min(static_cast<int>(static_cast<std::uint8_t>(opt[2])), len) - 5;
+    if (left <= 0) return;
+    const auto flags = static_cast<std::uint8_t>(opt[3]);
+    out += "\nTS: ";
+    long std_time = 0;
+    long nonstd_time = 0;
+    for (std::size_t at = 4;;) {
+      if ((flags & 0x0f) != 0) {
+        address(out, word(opt, at));
+        at += 4;
+        left -= 4;
+        if (left <= 0) break;
+      }
+      const long t = word(opt, at);
+      at += 4;
+      // The high bit marks a time that is not milliseconds since midnight UT.
+      if (t & 0x80000000L) {
+        const long v = t & 0x7fffffffL;
+        out += nonstd_time == 0 ? fmt::format("\t{} absolute not-standard", v)
+                                : fmt::format("\t{} not-standard", v - nonstd_time);
+        nonstd_time = v;
+      } else {
+        out += std_time == 0 ? fmt::format("\t{} absolute", t) : fmt::format("\t{}", t - std_time);
+        std_time = t;
+      }
+      left -= 4;
+      out += '\n';
+      if (left <= 0) break;
+    }
+    if (flags >> 4) out += fmt::format("Unrecorded hops: {}\n", flags >> 4);
+  }
+
+  std::vector<std::byte> last_route_;
+};
+
 // ---------------------------------------------------------------- output
 
 /// What -f shows: a dot for each probe sent, taken back ("\b \b") when it
@@ -186,12 +398,16 @@ class FloodDisplay {
 /// Writes what iputils writes, or JSON Lines with --json.
 class PingPrinter {
  public:
-  PingPrinter(const PingOptions& o, Ipv4Address target) : o_(o), target_(target) {}
+  PingPrinter(const PingOptions& o, Ipv4Address target, Ipv4Address us)
+      : o_(o), target_(target), us_(us) {}
 
-  void header(std::size_t ip_options_len) {
+  void header(std::size_t ip_options_len, Ipv4Address source) {
     if (o_.json) return;
     if (!o_.pattern.empty()) fmt::print("PATTERN: 0x{}\n", o_.pattern);
-    fmt::print("PING {} ({}) {}({}) bytes of data.\n", o_.host, target_, o_.size,
+    fmt::print("PING {} ({}) ", o_.host, target_);
+    // -B names the source, as iputils does for a source it was given.
+    if (o_.strict_source) fmt::print("from {} : ", source);
+    fmt::print("{}({}) bytes of data.\n", o_.size,
                o_.size + 8 + 20 + static_cast<long>(ip_options_len));
     std::fflush(stdout);
   }
@@ -229,6 +445,11 @@ class PingPrinter {
     if (r.wrong_byte) {
       fmt::print("\nwrong data byte #{} should be 0x{:x} but was 0x{:x}", r.wrong_byte->index,
                  r.wrong_byte->expected, r.wrong_byte->got);
+    }
+    if (o_.audible) fmt::print("\a");
+    if (!r.ip_options.empty()) {
+      const auto o = options_as_received(r.ip_options, us_, r.ts);
+      fmt::print("{}", options_.text(ConstBytes(o.data(), o.size()), false));
     }
     fmt::print("\n");
     std::fflush(stdout);
@@ -309,7 +530,7 @@ class PingPrinter {
       rtt = true;
     }
     if (s.pipe > 1) fmt::print("{}pipe {}", rtt ? ", " : "", s.pipe);
-    if (s.received && o_.flood && s.transmitted > 1) {
+    if (s.received && (o_.flood || o_.adaptive) && s.transmitted > 1) {
       const long long ipg = elapsed.count() / 1000 / (s.transmitted - 1);
       fmt::print(", ipg/ewma {}.{:03}/{}.{:03} ms", ipg / 1000, ipg % 1000, mean / 1000,
                  mean % 1000);
@@ -338,7 +559,9 @@ class PingPrinter {
   }
   const PingOptions& o_;
   Ipv4Address target_;
+  Ipv4Address us_;
   FloodDisplay flood_;
+  PingOptionsPrinter options_;
 };
 
 // ---------------------------------------------------------------- setup
@@ -365,11 +588,14 @@ std::optional<std::vector<std::uint8_t>> parse_pattern(const std::string& hex) {
 class PingApp final : public runtime::Application {
  public:
   PingApp(const PingOptions& o, Ipv4Address target, const os::RouteDecision& route,
+          Ipv4Address next_hop, PingOptionsBuilder::Kind ip_options,
           std::vector<std::uint8_t> pattern, std::mt19937& rng)
       : o_(o),
         target_(target),
         route_(route),
-        printer_(o, target),
+        next_hop_(next_hop),
+        ip_options_(ip_options),
+        printer_(o, target, route.source),
         session_(echo_config(std::move(pattern), rng)) {
     interval_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::duration<double>(o.interval));
@@ -394,7 +620,7 @@ class PingApp final : public runtime::Application {
   }
 
   void start(runtime::Runtime& rt) override {
-    printer_.header(0);
+    printer_.header(ip_options_.any() ? PingOptionsBuilder::space : 0, route_.source);
     start_ = rt.now();
     next_send_ = start_;
     if (o_.deadline)
@@ -404,7 +630,8 @@ class PingApp final : public runtime::Application {
 
   std::optional<MonoTime> poll(runtime::Runtime& rt) override {
     const MonoTime now = rt.now();
-    if (may_send() && now >= next_send_ && !finished(rt)) send(rt);
+    // A loop for -l: the preload leaves in one turn, before any reply.
+    while (may_send() && now >= next_send_ && !finished(rt)) send(rt);
     printer_.flush_flood(now, false);
     std::optional<MonoTime> t;
     auto earliest = [&](MonoTime c) { t = t ? std::min(*t, c) : c; };
@@ -453,9 +680,10 @@ class PingApp final : public runtime::Application {
     c.source = source;
     c.target = target;
     // Random, not the PID: two pings on one host must not share it.
-    c.ident = static_cast<std::uint16_t>(rng());
+    c.ident = o.ident ? static_cast<std::uint16_t>(*o.ident) : static_cast<std::uint16_t>(rng());
     c.cookie = (std::uint64_t{rng()} << 32) | rng();
     c.data_len = static_cast<std::size_t>(o.size);
+    c.any_source = o.broadcast;
     c.pattern = std::move(pattern);
     return c;
   }
@@ -497,6 +725,7 @@ class PingApp final : public runtime::Application {
     r.protocol = ipv4::Protocol::icmp;
     r.ttl = static_cast<std::uint8_t>(o_.ttl);
     r.tos = static_cast<std::uint8_t>(o_.tos);
+    r.options = ip_options_.build(route_.source, wall);
     // -M do: DF always, so an oversize probe is a local error; dont: never.
     // want (the kernel's default for ping) sets DF on what fits the path
     // MTU known so far and fragments the rest.
@@ -505,13 +734,14 @@ class PingApp final : public runtime::Application {
     } else if (o_.pmtu == "dont") {
       r.dont_fragment = false;
     } else {
-      r.dont_fragment = static_cast<std::size_t>(o_.size) + 28 <= rt.host().path_mtu(target_, now);
+      r.dont_fragment = r.header_len() + 8 + static_cast<std::size_t>(o_.size) <=
+                        rt.host().path_mtu(target_, now);
     }
     ++stats_.transmitted;
     if (stats_.transmitted == 1) first_send_ = std::chrono::nanoseconds(wall.ns());
     last_send_ = std::chrono::nanoseconds(wall.ns());
     last_send_mono_ = now;
-    auto sent = rt.send(r, msg, route_.next_hop);
+    auto sent = rt.send(r, msg, next_hop_);
     if (!sent && sent.error() == std::errc::message_size) {
       printer_.local_error(
           fmt::format("message too long, mtu={}", rt.host().path_mtu(target_, now)));
@@ -524,7 +754,16 @@ class PingApp final : public runtime::Application {
     printer_.sent();
     outstanding_ = stats_.transmitted - stats_.received - stats_.errors;
     stats_.pipe = std::max(stats_.pipe, outstanding_);
-    next_send_ = o_.flood ? now + interval_ : start_ + interval_ * stats_.transmitted;
+    // -l: the first PRELOAD probes leave at once, the rest one interval
+    // apart after them.
+    const long preload = o_.preload.value_or(1);
+    if (stats_.transmitted < preload) {
+      next_send_ = now;
+    } else if (o_.flood || o_.adaptive) {
+      next_send_ = now + interval_;
+    } else {
+      next_send_ = start_ + interval_ * (stats_.transmitted - preload + 1);
+    }
   }
 
   void handle_events() {
@@ -536,7 +775,9 @@ class PingApp final : public runtime::Application {
           ++stats_.received;
           if (r->rtt) stats_.add_rtt(std::max<long long>(0, r->rtt->count() / 1000));
           // Flood: the next probe leaves as soon as this one is answered.
-          if (o_.flood && r->seq == static_cast<std::uint16_t>(stats_.transmitted))
+          // -A: as soon as the last probe is answered, too (root has no
+          // 200 ms floor in iputils).
+          if ((o_.flood || o_.adaptive) && r->seq == static_cast<std::uint16_t>(stats_.transmitted))
             next_send_ = MonoTime{};  // due at once
         }
         if (r->bad_checksum) ++stats_.corrupted;
@@ -557,6 +798,8 @@ class PingApp final : public runtime::Application {
   const PingOptions& o_;
   Ipv4Address target_;
   os::RouteDecision route_;
+  Ipv4Address next_hop_;
+  PingOptionsBuilder ip_options_;
   PingPrinter printer_;
   stack::EchoSession session_;
   PingStats stats_;
@@ -572,7 +815,52 @@ class PingApp final : public runtime::Application {
   long outstanding_ = 0;
 };
 
+/// What -R and -T ask for; iputils refuses a bad -T, or both, while it
+/// parses its command line (before it resolves the host).
+tl::expected<PingOptionsBuilder::Kind, int> ip_options_of(const PingOptions& o) {
+  using Kind = PingOptionsBuilder::Kind;
+  Kind kind = Kind::none;
+  if (!o.timestamp.empty()) {
+    if (o.timestamp == "tsonly") {
+      kind = Kind::ts_only;
+    } else if (o.timestamp == "tsandaddr") {
+      kind = Kind::ts_and_addr;
+    } else {
+      fmt::print(stderr, "ping: invalid timestamp type: {}\n", o.timestamp);
+      return tl::unexpected(int{exit_usage});
+    }
+  }
+  if (o.record_route) {
+    if (kind != Kind::none) {
+      fmt::print(stderr, "ping: only one of -T or -R may be used\n");
+      return tl::unexpected(int{exit_usage});
+    }
+    kind = Kind::record_route;
+  }
+  return kind;
+}
+
+/// iputils' strtol_or_err() message for a value out of its range.
+bool in_range(std::optional<long> v, long lo, long hi) {
+  if (!v || (*v >= lo && *v <= hi)) return true;
+  fmt::print(stderr, "ping: invalid argument: '{}': out of range: {} <= value <= {}\n", *v, lo, hi);
+  return false;
+}
+
+/// The subnet's broadcast address, or 255.255.255.255.
+bool is_broadcast(Ipv4Address target, const os::RouteDecision& route) {
+  if (target.is_broadcast()) return true;
+  const int plen = prefix_of(route.interface, route.source);
+  if (plen >= 31) return false;
+  const std::uint32_t host_bits = 0xffffffffU >> plen;
+  return target.in_prefix(route.source, plen) && (target.value() & host_bits) == host_bits;
+}
+
 int run_ping(PingOptions& o) {
+  const auto ip_options = ip_options_of(o);
+  if (!ip_options) return ip_options.error();
+  // iputils' strtol_or_err() exits 1, not 2.
+  if (!in_range(o.preload, 1, 65536) || !in_range(o.ident, 0, 65535)) return exit_failure;
   const auto target = resolve_ipv4(o.host);
   if (!target) {
     fmt::print(stderr, "ping: {}: {}\n", o.host, target.error());
@@ -596,6 +884,19 @@ int run_ping(PingOptions& o) {
   if (!route) {
     fmt::print(stderr, "ping: connect: {}\n", route.error().message());
     return exit_usage;
+  }
+  // A broadcast goes to the link's broadcast address (RFC 919), and only
+  // when asked: iputils' kernel refuses it without SO_BROADCAST.
+  Ipv4Address next_hop = o.dont_route ? *target : route->next_hop;  // -r: on-link, always
+  if (is_broadcast(*target, *route)) {
+    if (!o.broadcast) {
+      fmt::print(stderr,
+                 "ping: Do you want to ping broadcast? Then -b. If not, check your local firewall "
+                 "rules\n");
+      return exit_usage;
+    }
+    fmt::print(stderr, "WARNING: pinging broadcast address\n");
+    next_hop = Ipv4Address(0xffffffffU);
   }
   link::DeviceOptions dev_options;
   // A flood waits for each answer: a per-frame ring hands a reply over the
@@ -621,7 +922,7 @@ int run_ping(PingOptions& o) {
   rt_options.report_sent = true;
   rt_options.busy_poll = o.busy_poll;
   runtime::Runtime rt(*device, host, clock, rt_options);
-  PingApp app(o, *target, *route, std::move(pattern), rng);
+  PingApp app(o, *target, *route, next_hop, *ip_options, std::move(pattern), rng);
   if (auto r = rt.run(app); !r) {
     error_line(fmt::format("{}: {}", device->capabilities().name, r.error().message()));
     return exit_usage;
@@ -667,6 +968,19 @@ Command register_ping(CLI::App& parent) {
       ->check(CLI::Range(0, 255))
       ->option_text("TOS");
   app->add_flag("-v", o->verbose, "Verbose");
+  app->add_flag("-R", o->record_route, "Record route: print the route the replies took");
+  app->add_option("-T", o->timestamp, "IP timestamp option: tsonly or tsandaddr")
+      ->option_text("TSTYPE");
+  app->add_option("-l", o->preload, "Send PRELOAD probes at once, then one per interval")
+      ->option_text("PRELOAD");
+  app->add_flag("-A", o->adaptive, "Adaptive: the next probe as soon as a reply comes");
+  app->add_flag("-b", o->broadcast, "Allow pinging a broadcast address");
+  app->add_option("-e", o->ident, "ICMP identifier")->option_text("IDENTIFIER");
+  app->add_flag("-a", o->audible, "Audible: a bell with each reply");
+  app->add_flag("-B", o->strict_source, "Keep the source address (and name it in the header)");
+  app->add_flag("-r", o->dont_route, "Bypass routing: the target is on-link");
+  app->add_flag("-U", o->latency,
+                "Full user-to-user latency (ersatz always times from the departure)");
   app->add_flag("--json", o->json, "JSON Lines: one object per probe, then a summary");
   app->add_option("--backend", o->link.backend, "Raw device backend: afpacket, pcap or auto")
       ->option_text("NAME");

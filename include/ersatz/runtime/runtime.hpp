@@ -198,7 +198,8 @@ class Runtime final : private stack::IcmpListener {
   link::Device& device() noexcept { return device_; }
   /// Sends a datagram through the Host (ARP, fragmentation): see
   /// Host::send. It leaves with this turn's burst.
-  Result<void> send(const wire::ipv4::Repr& repr, ConstBytes payload, wire::Ipv4Address next_hop);
+  Result<void> send(const wire::ipv4::Repr& repr, ConstBytes payload, wire::Ipv4Address next_hop,
+                    stack::PathMtuUse mtu_use = stack::PathMtuUse::learned);
   /// Queues a whole frame as it is (arping's ARP).
   void send_frame(ConstBytes frame) { outbox_.push(frame); }
   /// Frames queued for this turn's burst so far.

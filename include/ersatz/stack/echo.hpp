@@ -29,6 +29,8 @@ struct EchoConfig {
   std::uint64_t cookie = 0;  ///< random, once per run
   std::size_t data_len = 56;
   std::vector<std::uint8_t> pattern;  ///< -p; empty: byte i is i
+  /// -b: the hosts of a broadcast answer from their own addresses.
+  bool any_source = false;
 };
 
 /// Where the payload's parts sit: a struct timeval as iputils writes it

@@ -93,6 +93,12 @@ class IcmpListener {
   virtual void on_neighbor_changed(const NeighborActions::MacChanged& /*change*/) {}
 };
 
+/// What send() sizes a datagram against (Linux's IP_MTU_DISCOVER modes).
+enum class PathMtuUse : std::uint8_t {
+  learned,  ///< the path MTU learned so far (IP_PMTUDISC_WANT, _DO)
+  link,     ///< the link's MTU alone (IP_PMTUDISC_PROBE): traceroute -F probes the path itself
+};
+
 class Host {
  public:
   explicit Host(HostConfig config, NeighborConfig neighbors = {}, ReassemblyConfig reassembly = {},
@@ -109,7 +115,7 @@ class Host {
   /// (the caller knows path_mtu()).
   /// `repr.ident` is assigned here, one per datagram.
   Result<void> send(wire::ipv4::Repr repr, ConstBytes payload, wire::Ipv4Address next_hop,
-                    MonoTime now, Outbox& out);
+                    MonoTime now, Outbox& out, PathMtuUse mtu_use = PathMtuUse::learned);
 
   /// Timers: ARP retries and failures, reassembly expiry.
   void poll(MonoTime now, Outbox& out);
