@@ -142,6 +142,71 @@ void format_udp_marker(fmt::memory_buffer& out, const UdpLayer& u, const TextOpt
   }
 }
 
+/// The protocol names tcpdump's -v prints (its ipproto_values), for IPv4's
+/// protocol and IPv6's next header.
+std::string_view next_header_name(unsigned nh) {
+  switch (nh) {
+    case 0: return "Options";
+    case 1: return "ICMP";
+    case 2: return "IGMP";
+    case 4: return "IPIP";
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 33: return "DCCP";
+    case 41: return "IPv6";
+    case 43: return "Routing";
+    case 44: return "Fragment";
+    case 50: return "ESP";
+    case 51: return "AH";
+    case 58: return "ICMPv6";
+    case 59: return "NONE";
+    case 47: return "GRE";
+    case 89: return "OSPF";
+    case 103: return "PIM";
+    case 112: return "VRRP";
+    case 132: return "SCTP";
+    case 135: return "Mobility";
+    default: return "unknown";
+  }
+}
+
+/// tcpdump -v's IPv4 header block: "(tos 0x0, ttl 64, id 1, offset 0,
+/// flags [DF], proto TCP (6), length 84)" and a line break before the
+/// addresses. (IPv4 options are not printed in it yet.)
+void format_ipv4_verbose(fmt::memory_buffer& out, const Dissection& d, const Ipv4Fixed& f) {
+  const ConstBytes h = d.l3;
+  const unsigned tos = load_u8(h, ipv4::field::tos);
+  append(out, "(tos 0x", hex(tos));
+  switch (tos & 3U) {
+    case 1: append(out, ",ECT(1)"); break;
+    case 2: append(out, ",ECT(0)"); break;
+    case 3: append(out, ",CE"); break;
+    default: break;
+  }
+  const unsigned ttl = load_u8(h, ipv4::field::ttl);
+  if (ttl >= 1) append(out, ", ttl ", ttl);
+  append(out, ", id ", load_be16(h, ipv4::field::ident.begin), ", offset ",
+         (f.flags_frag & ipv4::frag_offset_mask) * 8U, ", flags [");
+  const unsigned flags = f.flags_frag & (ipv4::flag_mf | ipv4::flag_df | ipv4::flag_reserved);
+  bool any = false;
+  for (const auto& [bit, name] : {std::pair<unsigned, std::string_view>{ipv4::flag_mf, "+"},
+                                  {ipv4::flag_df, "DF"},
+                                  {ipv4::flag_reserved, "rsvd"}}) {
+    if ((flags & bit) == 0) continue;
+    if (any) append(out, ", ");
+    append(out, name);
+    any = true;
+  }
+  if (!any) append(out, "none");
+  const auto proto = static_cast<unsigned>(f.protocol);
+  append(out, "], proto ", next_header_name(proto), " (", proto, "), length ", f.total_len);
+  if (d.ip && !d.ip->checksum_ok) {
+    append(out, ", bad cksum ", hex(d.ip->header.checksum()), " (->",
+           hex(d.ip->header.compute_checksum()), ")!");
+  }
+  append(out, ")\n    ");
+}
+
 /// IPv4 in tcpdump 4.99's order of checks: version, header length, missing
 /// bytes, total length, then the addresses and the payload.
 void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
@@ -176,6 +241,7 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
     append(out, "bad-len ", f.total_len);
     return;
   }
+  if (opts.verbose > 0) format_ipv4_verbose(out, d, f);
   // For the first fragment of TCP and UDP, tcpdump's transport printer
   // names the addresses (with ports); it never runs on a header cut short.
   const bool first_fragment = (f.flags_frag & ipv4::frag_offset_mask) == 0;
@@ -204,38 +270,21 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
     format_udp_marker(out, *ip.udp, opts);
   } else if (ip.tcp) {
     const ConstBytes hdr = d.l3;
+    std::optional<std::uint16_t> pseudo;
+    if (opts.verbose > 0 && !ip.header.more_fragments()) pseudo = ip.tcp->pseudo;
     gave_up = format_tcp(out, *ip.tcp, f.src, f.dst, true, sub(hdr, ipv4::field::src),
-                         sub(hdr, ipv4::field::dst), opts);
+                         sub(hdr, ipv4::field::dst), opts, pseudo);
   } else {
     append(out, " ip-proto-", proto, ' ', ip.payload_len);
   }
   // tcpdump reports checksums only with -v; ersatz always marks damage.
-  if (!ip.checksum_ok) {
+  if (!ip.checksum_ok && opts.verbose == 0) {
     append(out, " [bad ip cksum ", hex(ip.header.checksum()), " (->",
            hex(ip.header.compute_checksum()), ")]");
   }
   if (ip.icmp && ip.icmp->checksum_ok == false) {
     const auto& p = ip.icmp->packet;
     append(out, " [bad icmp cksum ", hex(p.checksum()), " (->", hex(p.compute_checksum()), ")]");
-  }
-}
-
-/// The protocol names tcpdump's -v prints for an IPv6 next header.
-std::string_view next_header_name(unsigned nh) {
-  switch (nh) {
-    case 0: return "Options";
-    case 1: return "ICMP";
-    case 6: return "TCP";
-    case 17: return "UDP";
-    case 41: return "IPv6";
-    case 43: return "Routing";
-    case 44: return "Fragment";
-    case 50: return "ESP";
-    case 51: return "AH";
-    case 58: return "ICMPv6";
-    case 59: return "NONE";
-    case 135: return "Mobility";
-    default: return "unknown";
   }
 }
 
