@@ -34,7 +34,11 @@
 #include <tins/ethernetII.h>
 #include <tins/exceptions.h>
 #include <tins/icmp.h>
+#include <tins/icmpv6.h>
 #include <tins/ip.h>
+#include <tins/ipv6.h>
+#include <tins/tcp.h>
+#include <tins/udp.h>
 #include <tins/utils/checksum_utils.h>
 #endif
 
@@ -172,6 +176,100 @@ void BM_ersatz_validate_nocsum(benchmark::State& state) {
 }
 BENCHMARK(BM_ersatz_validate)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ersatz_validate_nocsum)->Unit(benchmark::kMillisecond);
+
+/// Full validation of a frame of mixed traffic (bench/make_mixed_pcap.py):
+/// IPv4 with its header checksum, or IPv6 with its extension headers
+/// walked; then TCP, UDP or ICMPv6 with their lengths, options and the
+/// checksum over the pseudo-header. `acc` gets the ports and TCP sequence
+/// number, or the ICMPv6 type.
+inline bool ersatz_validate_mixed(ConstBytes frame, std::uint64_t& acc) noexcept {
+  namespace w = wire;
+  auto eth = w::ethernet::Packet<>::checked(frame);
+  if (!eth) return false;
+  auto er = w::ethernet::Repr::parse(*eth);
+  if (!er) return false;
+  const ConstBytes l3 = frame.subspan(er->header_len());
+  ConstBytes upper;
+  std::uint8_t proto = 0;
+  std::uint16_t tcp_pseudo = 0;
+  std::uint16_t udp_pseudo = 0;
+  std::uint16_t icmp_pseudo = 0;
+  if (er->ethertype == w::EtherType::ipv4) {
+    auto ip = w::ipv4::Packet<>::checked(l3);
+    if (!ip) return false;
+    auto ir = w::ipv4::Repr::parse(*ip, w::ipv4::Verify::yes);
+    if (!ir || ir->more_fragments || ir->frag_offset != 0) return false;
+    upper = ip->payload();
+    proto = static_cast<std::uint8_t>(ir->protocol);
+    const auto len = static_cast<std::uint16_t>(upper.size());
+    tcp_pseudo = w::ipv4::pseudo_header_sum(ir->src, ir->dst, w::ipv4::Protocol::tcp, len);
+    udp_pseudo = w::ipv4::pseudo_header_sum(ir->src, ir->dst, w::ipv4::Protocol::udp, len);
+  } else if (er->ethertype == w::EtherType::ipv6) {
+    auto ip = w::ipv6::Packet<>::checked(l3);
+    if (!ip) return false;
+    auto ir = w::ipv6::Repr::parse(*ip);
+    if (!ir) return false;
+    w::ipv6::ExtReader ext(ir->next_header, ip->payload());
+    while (auto e = ext.next()) {
+      if (e->type == w::ipv6::NextHeader::fragment) return false;
+    }
+    if (ext.error()) return false;
+    upper = ext.rest();
+    proto = static_cast<std::uint8_t>(ext.upper_layer());
+    const auto len = static_cast<std::uint32_t>(upper.size());
+    tcp_pseudo = w::ipv6::pseudo_header_sum(ir->src, ir->dst, len, 6);
+    udp_pseudo = w::ipv6::pseudo_header_sum(ir->src, ir->dst, len, 17);
+    icmp_pseudo = w::ipv6::pseudo_header_sum(ir->src, ir->dst, len, 58);
+  } else {
+    return false;
+  }
+  switch (proto) {
+    case 6: {
+      auto t = w::tcp::Packet<>::checked(upper);
+      if (!t) return false;
+      auto tr = w::tcp::Repr::parse(*t, tcp_pseudo, w::ipv4::Verify::yes);
+      if (!tr) return false;
+      acc += std::uint64_t{tr->src_port} + tr->dst_port + tr->seq;
+      return true;
+    }
+    case 17: {
+      auto u = w::udp::Packet<>::checked(upper);
+      if (!u || u->length() != upper.size()) return false;
+      // The IPv4 and IPv6 pseudo-headers both sum through one helper.
+      if (u->checksum() == 0 ||
+          w::checksum::combine(udp_pseudo, w::checksum::ones_sum(u->datagram())) != 0xffff)
+        return false;
+      acc += std::uint64_t{u->src_port()} + u->dst_port();
+      return true;
+    }
+    case 58: {
+      if (er->ethertype != w::EtherType::ipv6) return false;
+      auto c = w::icmpv6::Packet<>::checked(upper);
+      if (!c) return false;
+      auto cr = w::icmpv6::Repr::parse(*c, icmp_pseudo, w::ipv4::Verify::yes);
+      if (!cr) return false;
+      acc += static_cast<std::uint8_t>(cr->type);
+      return true;
+    }
+    default: return false;
+  }
+}
+
+/// The headline for mixed traffic: every length, every checksum.
+void BM_ersatz_validate_mixed(benchmark::State& state) {
+  std::uint64_t ok = 0;
+  std::uint64_t acc = 0;
+  for (auto _ : state) {
+    ok = 0;
+    acc = 0;
+    for (const auto& f : g_capture.frames)
+      ok += ersatz_validate_mixed(g_capture.bytes(f), acc) ? 1 : 0;
+    benchmark::DoNotOptimize(acc);
+    benchmark::DoNotOptimize(ok);
+  }
+  finish(state, ok, acc);
+}
+BENCHMARK(BM_ersatz_validate_mixed)->Unit(benchmark::kMillisecond);
 
 /// The fields the digest folds, from a dissection.
 inline bool digest_dissection(const decode::Dissection& d, std::uint64_t& acc) noexcept {
@@ -377,6 +475,46 @@ void BM_libtins_parse(benchmark::State& state) { BM_libtins<false>(state); }
 void BM_libtins_parse_checksum(benchmark::State& state) { BM_libtins<true>(state); }
 BENCHMARK(BM_libtins_parse)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_libtins_parse_checksum)->Unit(benchmark::kMillisecond);
+
+/// Mixed traffic through libtins: the same fields (ports and TCP sequence
+/// number, or the ICMPv6 type); lengths checked, no checksum (libtins
+/// verifies none), so this is the cheaper task.
+inline bool tins_parse_mixed(ConstBytes frame, std::uint64_t& acc) {
+  const auto* data = reinterpret_cast<const std::uint8_t*>(frame.data());
+  const auto size = static_cast<std::uint32_t>(frame.size());
+  try {
+    Tins::EthernetII eth(data, size);
+    if (const auto* tcp = eth.find_pdu<Tins::TCP>()) {
+      acc += std::uint64_t{tcp->sport()} + tcp->dport() + tcp->seq();
+      return true;
+    }
+    if (const auto* udp = eth.find_pdu<Tins::UDP>()) {
+      acc += std::uint64_t{udp->sport()} + udp->dport();
+      return true;
+    }
+    if (const auto* icmp = eth.find_pdu<Tins::ICMPv6>()) {
+      acc += static_cast<std::uint8_t>(icmp->type());
+      return true;
+    }
+    return false;
+  } catch (const Tins::exception_base&) {
+    return false;
+  }
+}
+
+void BM_libtins_parse_mixed(benchmark::State& state) {
+  std::uint64_t ok = 0;
+  std::uint64_t acc = 0;
+  for (auto _ : state) {
+    ok = 0;
+    acc = 0;
+    for (const auto& f : g_capture.frames) ok += tins_parse_mixed(g_capture.bytes(f), acc) ? 1 : 0;
+    benchmark::DoNotOptimize(acc);
+    benchmark::DoNotOptimize(ok);
+  }
+  finish(state, ok, acc);
+}
+BENCHMARK(BM_libtins_parse_mixed)->Unit(benchmark::kMillisecond);
 
 #endif
 

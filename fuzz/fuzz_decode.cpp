@@ -204,6 +204,19 @@ void run(ConstBytes frame, std::uint32_t wire_len) {
     FUZZ_CHECK(ersatz_fuzz::printable_lines(line));
   }
 
+  // -v and -vv, with relative TCP numbers from a conversation table.
+  for (const int verbose : {1, 2}) {
+    decode::TcpSequences seqs;
+    decode::TextOptions o;
+    o.verbose = verbose;
+    o.tcp_sequences = &seqs;
+    for (int pass = 0; pass < 2; ++pass) {  // the second sees a known conversation
+      fmt::memory_buffer text;
+      decode::format_text(text, f, d, o);
+      FUZZ_CHECK(ersatz_fuzz::printable_lines(std::string_view(text.data(), text.size())));
+    }
+  }
+
   // The raw dumps after a line: each stays within what was captured, and
   // -x writes only hex digits, spaces, offsets and line breaks.
   const std::size_t link_len = decode::link_header_len(d, frame);

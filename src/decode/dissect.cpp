@@ -1,6 +1,7 @@
 #include "ersatz/decode/dissect.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace ersatz::decode {
 
@@ -199,16 +200,15 @@ void dissect_ipv6(Dissection& d) noexcept {
   ipv6::ExtReader ext(h->next_header(), ip.payload);
   while (auto e = ext.next()) ip.ext[ip.ext_count++] = *e;
   ip.upper = ext.upper_layer();
-  // On an error, where the header that could not be read starts.
+  // On an error, where the header that could not be read starts; its
+  // length on the wire is what the payload length leaves for it.
   ip.upper_bytes = ext.rest();
+  ip.upper_len = ip.payload_len - (ip.payload.size() - ext.rest().size());
   if (ext.error()) {
     note(d.malformed,
          *ext.error() == Error::unsupported ? "ip6: too many extension headers" : "ip6: truncated");
     return;
   }
-  ip.upper_bytes = ext.rest();
-  const std::size_t ext_len = ip.payload.size() - ext.rest().size();
-  ip.upper_len = ip.payload_len - ext_len;
   // RFC 8200 §4.4: a routing header of a type the node does not know, with
   // segments left, is discarded; tcpdump and Wireshark read no further.
   for (std::size_t i = 0; i < ip.ext_count; ++i) {
@@ -226,10 +226,11 @@ void dissect_ipv6(Dissection& d) noexcept {
   switch (ip.upper) {
     case ipv6::NextHeader::icmpv6: dissect_icmpv6(ip, d.l3, d.malformed); break;
     case ipv6::NextHeader::tcp:
-      dissect_tcp(
-          ip.tcp, ip.upper_bytes, ip.upper_len, whole,
-          ipv6::pseudo_header_sum(h->src(), h->dst(), static_cast<std::uint32_t>(ip.upper_len), 6),
-          d.malformed);
+      dissect_tcp(ip.tcp, ip.upper_bytes, ip.upper_len, whole,
+                  wire::checksum::pseudo_header_sum(sub(d.l3, ipv6::field::src),
+                                                    final_destination(ip, d.l3), 6,
+                                                    static_cast<std::uint32_t>(ip.upper_len)),
+                  d.malformed);
       break;
     case ipv6::NextHeader::udp:
       dissect_udp(ip.udp, ip.upper_bytes, ip.upper_len, whole, true, sub(d.l3, ipv6::field::src),
@@ -332,14 +333,14 @@ Dissection dissect(ConstBytes frame, std::uint32_t wire_len) noexcept {
 }
 
 std::size_t TcpSequences::KeyHash::operator()(const Key& k) const noexcept {
-  // FNV-1a over the key's bytes.
-  std::uint64_t h = 1469598103934665603ULL;
-  auto mix = [&](std::uint8_t b) { h = (h ^ b) * 1099511628211ULL; };
-  for (auto b : k.src) mix(b);
-  for (auto b : k.dst) mix(b);
-  for (int i = 0; i < 4; ++i) mix(static_cast<std::uint8_t>(k.ports >> (8 * i)));
-  mix(k.version);
-  return static_cast<std::size_t>(h);
+  // Eight bytes at a time, each word multiplied in: a byte-wise hash was 5 %
+  // of `dump -r` on mixed traffic.
+  std::uint64_t w[4];
+  std::memcpy(w, k.src.data(), 16);
+  std::memcpy(w + 2, k.dst.data(), 16);
+  std::uint64_t h = (std::uint64_t{k.ports} << 8) | k.version;
+  for (const std::uint64_t x : w) h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
+  return static_cast<std::size_t>(h ^ (h >> 29));
 }
 
 wire::tcp::Relative TcpSequences::relate(ConstBytes src, ConstBytes dst, std::uint16_t sport,

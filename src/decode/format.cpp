@@ -95,12 +95,13 @@ void format_arp(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
 /// IP header's own protocol field is not TCP (extension headers came
 /// between), and tcpdump then prints the ports alone.
 template <class Addr>
-void format_tcp(fmt::memory_buffer& out, const TcpLayer& t, const Addr& src, const Addr& dst,
-                bool named, ConstBytes raw_src, ConstBytes raw_dst, const TextOptions& opts) {
+bool format_tcp(fmt::memory_buffer& out, const TcpLayer& t, const Addr& src, const Addr& dst,
+                bool named, ConstBytes raw_src, ConstBytes raw_dst, const TextOptions& opts,
+                std::optional<std::uint16_t> pseudo = std::nullopt) {
   const ConstBytes seg = t.segment;
   if (seg.size() < 4) {
     append(out, src, " > ", dst, ":", " [|tcp]");
-    return;
+    return false;
   }
   const unsigned sport = load_be16(seg, tcp::field::src_port.begin);
   const unsigned dport = load_be16(seg, tcp::field::dst_port.begin);
@@ -111,7 +112,7 @@ void format_tcp(fmt::memory_buffer& out, const TcpLayer& t, const Addr& src, con
   }
   if (seg.size() < tcp::min_header_len) {
     append(out, " [|tcp]");
-    return;
+    return false;
   }
   tcp::TextOptions o;
   o.verbose = opts.verbose;
@@ -122,17 +123,15 @@ void format_tcp(fmt::memory_buffer& out, const TcpLayer& t, const Addr& src, con
         load_be32(seg, tcp::field::seq.begin), load_be32(seg, tcp::field::ack.begin),
         load_u8(seg, tcp::field::flags));
   }
-  if (opts.verbose > 0 && t.checksum_ok) {
-    // The sum was taken by dissect; format reuses it through the pseudo
-    // sum that makes the stored checksum come out as computed.
-    o.pseudo = t.pseudo;
-  }
-  tcp::format(out, seg, t.length, o);
+  // -v: the checksum, over the pseudo-header tcpdump takes.
+  if (opts.verbose > 0) o.pseudo = pseudo;
+  const bool gave_up = tcp::format(out, seg, t.length, o);
   // tcpdump reports checksums only with -v; ersatz always marks damage.
   if (opts.verbose == 0 && t.checksum_ok == false) {
     append(out, " [bad tcp cksum ", hex(load_be16(seg, tcp::field::checksum.begin)), " (->",
            hex(t.checksum_should_be), ")]");
   }
+  return gave_up;
 }
 
 /// ersatz marks a bad UDP checksum, which tcpdump reports only with -v.
@@ -143,12 +142,79 @@ void format_udp_marker(fmt::memory_buffer& out, const UdpLayer& u, const TextOpt
   }
 }
 
+/// The protocol names tcpdump's -v prints (its ipproto_values), for IPv4's
+/// protocol and IPv6's next header.
+std::string_view next_header_name(unsigned nh) {
+  switch (nh) {
+    case 0: return "Options";
+    case 1: return "ICMP";
+    case 2: return "IGMP";
+    case 4: return "IPIP";
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 33: return "DCCP";
+    case 41: return "IPv6";
+    case 43: return "Routing";
+    case 44: return "Fragment";
+    case 50: return "ESP";
+    case 51: return "AH";
+    case 58: return "ICMPv6";
+    case 59: return "NONE";
+    case 47: return "GRE";
+    case 89: return "OSPF";
+    case 103: return "PIM";
+    case 112: return "VRRP";
+    case 132: return "SCTP";
+    case 135: return "Mobility";
+    default: return "unknown";
+  }
+}
+
+/// tcpdump -v's IPv4 header block: "(tos 0x0, ttl 64, id 1, offset 0,
+/// flags [DF], proto TCP (6), length 84)" and a line break before the
+/// addresses. (IPv4 options are not printed in it yet.)
+void format_ipv4_verbose(fmt::memory_buffer& out, const Dissection& d, const Ipv4Fixed& f) {
+  const ConstBytes h = d.l3;
+  const unsigned tos = load_u8(h, ipv4::field::tos);
+  append(out, "(tos 0x", hex(tos));
+  switch (tos & 3U) {
+    case 1: append(out, ",ECT(1)"); break;
+    case 2: append(out, ",ECT(0)"); break;
+    case 3: append(out, ",CE"); break;
+    default: break;
+  }
+  const unsigned ttl = load_u8(h, ipv4::field::ttl);
+  if (ttl >= 1) append(out, ", ttl ", ttl);
+  append(out, ", id ", load_be16(h, ipv4::field::ident.begin), ", offset ",
+         (f.flags_frag & ipv4::frag_offset_mask) * 8U, ", flags [");
+  const unsigned flags = f.flags_frag & (ipv4::flag_mf | ipv4::flag_df | ipv4::flag_reserved);
+  bool any = false;
+  for (const auto& [bit, name] : {std::pair<unsigned, std::string_view>{ipv4::flag_mf, "+"},
+                                  {ipv4::flag_df, "DF"},
+                                  {ipv4::flag_reserved, "rsvd"}}) {
+    if ((flags & bit) == 0) continue;
+    if (any) append(out, ", ");
+    append(out, name);
+    any = true;
+  }
+  if (!any) append(out, "none");
+  const auto proto = static_cast<unsigned>(f.protocol);
+  append(out, "], proto ", next_header_name(proto), " (", proto, "), length ", f.total_len);
+  if (d.ip && !d.ip->checksum_ok) {
+    append(out, ", bad cksum ", hex(d.ip->header.checksum()), " (->",
+           hex(d.ip->header.compute_checksum()), ")!");
+  }
+  append(out, ")\n    ");
+}
+
 /// IPv4 in tcpdump 4.99's order of checks: version, header length, missing
 /// bytes, total length, then the addresses and the payload.
 void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
-                 const TextOptions& opts) {
+                 const TextOptions& opts, bool& gave_up) {
   if (!d.ip_fixed) {
+    // Not one byte: tcpdump's read of the version gives up (a longjmp).
     append(out, " [|ip]");
+    gave_up = true;
     return;
   }
   const Ipv4Fixed& f = *d.ip_fixed;
@@ -175,6 +241,7 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
     append(out, "bad-len ", f.total_len);
     return;
   }
+  if (opts.verbose > 0) format_ipv4_verbose(out, d, f);
   // For the first fragment of TCP and UDP, tcpdump's transport printer
   // names the addresses (with ports); it never runs on a header cut short.
   const bool first_fragment = (f.flags_frag & ipv4::frag_offset_mask) == 0;
@@ -203,13 +270,15 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
     format_udp_marker(out, *ip.udp, opts);
   } else if (ip.tcp) {
     const ConstBytes hdr = d.l3;
-    format_tcp(out, *ip.tcp, f.src, f.dst, true, sub(hdr, ipv4::field::src),
-               sub(hdr, ipv4::field::dst), opts);
+    std::optional<std::uint16_t> pseudo;
+    if (opts.verbose > 0 && !ip.header.more_fragments()) pseudo = ip.tcp->pseudo;
+    gave_up = format_tcp(out, *ip.tcp, f.src, f.dst, true, sub(hdr, ipv4::field::src),
+                         sub(hdr, ipv4::field::dst), opts, pseudo);
   } else {
     append(out, " ip-proto-", proto, ' ', ip.payload_len);
   }
   // tcpdump reports checksums only with -v; ersatz always marks damage.
-  if (!ip.checksum_ok) {
+  if (!ip.checksum_ok && opts.verbose == 0) {
     append(out, " [bad ip cksum ", hex(ip.header.checksum()), " (->",
            hex(ip.header.compute_checksum()), ")]");
   }
@@ -219,36 +288,16 @@ void format_ipv4(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
   }
 }
 
-/// The protocol names tcpdump's -v prints for an IPv6 next header.
-std::string_view next_header_name(unsigned nh) {
-  switch (nh) {
-    case 0: return "Options";
-    case 1: return "ICMP";
-    case 6: return "TCP";
-    case 17: return "UDP";
-    case 41: return "IPv6";
-    case 43: return "Routing";
-    case 44: return "Fragment";
-    case 50: return "ESP";
-    case 51: return "AH";
-    case 58: return "ICMPv6";
-    case 59: return "NONE";
-    case 60: return "DSTOPT";
-    case 135: return "Mobility";
-    default: return "unknown";
-  }
-}
-
-/// tcpdump's ip6_opt_process without -v: it prints nothing for options it
-/// can read, a note for a few it cannot, and fails on any whose framing is
-/// wrong.
-bool hop_options_ok(fmt::memory_buffer& out, ConstBytes b) {
+/// tcpdump's ip6_opt_process: it fails on any option whose framing is
+/// wrong (and names a few), and with -v names every option it read.
+bool hop_options_ok(fmt::memory_buffer& out, ConstBytes b, int verbose) {
   const std::size_t len = b.size();
   std::size_t optlen = 0;
   for (std::size_t i = 0; i < len; i += optlen) {
     const unsigned type = load_u8(b, i);
     if (type == 0) {
       optlen = 1;
+      if (verbose) append(out, "(pad1)");
       continue;
     }
     if (i + 1 >= len) return false;
@@ -256,10 +305,13 @@ bool hop_options_ok(fmt::memory_buffer& out, ConstBytes b) {
     if (i + optlen > len) return false;
     const unsigned olen = load_u8(b, i + 1);
     switch (type) {
-      case 1: break;
+      case 1:
+        if (verbose) append(out, "(padn)");
+        break;
       case 0x05:
         if (len - i < 4) return append(out, "(rtalert: trunc)"), false;
         if (olen != 2) return append(out, "(rtalert: invalid len ", olen, ')'), false;
+        if (verbose) append(out, "(rtalert: 0x", hex(load_be16(b, i + 2), 4), ") ");
         break;
       case 0xc2:
         if (len - i < 6) return append(out, "(jumbo: trunc)"), false;
@@ -269,20 +321,23 @@ bool hop_options_ok(fmt::memory_buffer& out, ConstBytes b) {
         if (len - i < 18) return append(out, "(homeaddr: trunc)"), false;
         if (olen < 16) return append(out, "(homeaddr: invalid len ", olen, ')'), false;
         break;
-      default: break;
+      default:
+        if (verbose) append(out, "(opt_type 0x", hex(type, 2), ": len=", olen, ')');
+        break;
     }
   }
+  if (verbose) out.push_back(' ');
   return true;
 }
 
 /// One extension header as tcpdump's ip6_print loop prints it. Returns
 /// false when the line ends there.
 bool format_extension(fmt::memory_buffer& out, const Ipv6Layer& ip, const ipv6::ExtHeader& e,
-                      std::size_t offset) {
+                      std::size_t offset, int verbose) {
   switch (e.type) {
     case ipv6::NextHeader::hop_by_hop:
       append(out, "HBH ");
-      if (!hop_options_ok(out, e.options())) {
+      if (!hop_options_ok(out, e.options(), verbose)) {
         append(out, " [|hbhopt]");
         return false;
       }
@@ -293,7 +348,13 @@ bool format_extension(fmt::memory_buffer& out, const Ipv6Layer& ip, const ipv6::
         return false;
       }
       return true;
-    case ipv6::NextHeader::dst_options: append(out, "DSTOPT "); return true;
+    case ipv6::NextHeader::dst_options:
+      append(out, "DSTOPT ");
+      if (verbose && !hop_options_ok(out, e.options(), verbose)) {
+        append(out, " [|dstopt]");
+        return false;
+      }
+      return true;
     case ipv6::NextHeader::routing: {
       const unsigned len = load_u8(e.bytes, 1);
       const unsigned type = e.routing_type();
@@ -302,7 +363,7 @@ bool format_extension(fmt::memory_buffer& out, const Ipv6Layer& ip, const ipv6::
       append(out, ", segleft=", e.segments_left());
       if (type == 0 || type == 2) {
         const std::uint32_t reserved = load_be32(e.bytes, 4);
-        if (reserved != 0) append(out, ", rsv=0x", hex(reserved));
+        if (reserved != 0 || verbose) append(out, ", rsv=0x", hex(reserved));
         if (len % 2 == 1) {
           append(out, " (invalid length ", len, ") (invalid)");
           return false;
@@ -322,13 +383,33 @@ bool format_extension(fmt::memory_buffer& out, const Ipv6Layer& ip, const ipv6::
       // payload length.
       const std::size_t after = ipv6::header_len + ip.payload_len;
       const std::size_t used = offset + ipv6::fragment_len;
-      append(out, "frag (", e.frag_offset(), '|', static_cast<std::uint32_t>(after - used), ')');
+      append(out, "frag (");
+      if (verbose) append(out, "0x", hex(e.frag_ident(), 8), ':');
+      append(out, e.frag_offset(), '|', static_cast<std::uint32_t>(after - used), ')');
       if (e.frag_offset() != 0) return false;
       out.push_back(' ');
       return true;
     }
     default: return true;
   }
+}
+
+/// tcpdump's ip6_finddst: the last address of the first routing header
+/// (type 0 or 2; the first segment of a type 4 SRH), whatever is left of
+/// it, else the header's destination.
+ConstBytes tcpdump_final_destination(const Ipv6Layer& ip, ConstBytes l3) {
+  for (std::size_t i = 0; i < ip.ext_count; ++i) {
+    const ipv6::ExtHeader& e = ip.ext[i];
+    if (e.type != ipv6::NextHeader::routing) continue;
+    const std::size_t n = load_u8(e.bytes, 1) / 2;
+    if (load_u8(e.bytes, 1) % 2 == 0) {
+      if ((e.routing_type() == 0 || e.routing_type() == 2) && n > 0)
+        return e.bytes.subspan(8 + 16 * (n - 1), 16);
+      if (e.routing_type() == 4 && n > 0) return e.bytes.subspan(8, 16);
+    }
+    break;
+  }
+  return sub(l3, ipv6::field::dst);
 }
 
 /// A routing header not all captured: tcpdump reads its fields one by one
@@ -361,7 +442,7 @@ void format_partial_routing(fmt::memory_buffer& out, ConstBytes b) {
 }
 
 void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
-                 const TextOptions& opts) {
+                 const TextOptions& opts, bool& gave_up) {
   if (!d.ip6) {
     if (d.l3.size() < ipv6::header_len) {
       append(out, " [|ip6]");
@@ -392,7 +473,7 @@ void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
   if (!transport_first) append(out, h.src(), " > ", h.dst(), ": ");
   std::size_t offset = ipv6::header_len;
   for (std::size_t i = 0; i < ip.ext_count; ++i) {
-    if (!format_extension(out, ip, ip.ext[i], offset)) return;
+    if (!format_extension(out, ip, ip.ext[i], offset, opts.verbose)) return;
     offset += ip.ext[i].bytes.size();
   }
   if (ip.ext_count < ipv6::max_ext_headers && ipv6::is_extension(ip.upper)) {
@@ -406,26 +487,52 @@ void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
   }
   if (ipv6::is_extension(ip.upper)) return;
   const std::size_t len = ip.upper_len;
+  // tcpdump -v checks upper-layer checksums against its own final
+  // destination (a routing header's last address even with no segments
+  // left), and not in a fragment.
+  const bool fragmented = ip.fragment() != nullptr;
+  const ConstBytes td_dst = tcpdump_final_destination(ip, d.l3);
+  const ConstBytes raw_src = sub(d.l3, ipv6::field::src);
+  auto pseudo_for = [&](std::uint8_t proto) {
+    return wire::checksum::pseudo_header_sum(raw_src, td_dst, proto,
+                                             static_cast<std::uint32_t>(len));
+  };
   switch (ip.upper) {
-    case ipv6::NextHeader::icmpv6: icmpv6::format(out, ip.upper_bytes, len); break;
+    case ipv6::NextHeader::icmpv6: {
+      icmpv6::TextOptions io;
+      io.verbose = opts.verbose;
+      if (opts.verbose > 0 && !fragmented && ip.upper_bytes.size() >= len && len >= 4) {
+        const std::uint16_t sum = wire::checksum::combine(
+            pseudo_for(58), wire::checksum::ones_sum(ip.upper_bytes.first(len)));
+        io.checksum_ok = sum == 0xffff;
+        io.checksum_should_be = wire::checksum::should_be(
+            load_be16(ip.upper_bytes, icmpv6::field::checksum.begin), sum);
+      }
+      gave_up = icmpv6::format(out, ip.upper_bytes, len, io);
+      break;
+    }
     case ipv6::NextHeader::tcp:
       if (ip.tcp) {
-        format_tcp(out, *ip.tcp, h.src(), h.dst(), transport_first, sub(d.l3, ipv6::field::src),
-                   sub(d.l3, ipv6::field::dst), opts);
+        std::optional<std::uint16_t> pseudo;
+        if (opts.verbose > 0 && !fragmented) pseudo = pseudo_for(6);
+        gave_up = format_tcp(out, *ip.tcp, h.src(), h.dst(), transport_first, raw_src,
+                             sub(d.l3, ipv6::field::dst), opts, pseudo);
       }
       break;
     case ipv6::NextHeader::udp:
       if (ip.udp) {
-        udp::format(out, h.src(), h.dst(), ip.udp->datagram, len, transport_first,
-                    ip.fragment() != nullptr);
+        const auto dst6 = wire::Ipv6Address::from_bytes(td_dst);
+        udp::format(out, h.src(), h.dst(), ip.udp->datagram, len, transport_first, fragmented,
+                    opts.verbose > 0 && !fragmented ? &dst6 : nullptr);
         format_udp_marker(out, *ip.udp, opts);
       }
       break;
     case ipv6::NextHeader::no_next: append(out, "no next header"); break;
     case ipv6::NextHeader::icmp: append(out, "[ICMP requires IPv4] (invalid)"); break;
+    case ipv6::NextHeader::igmp: append(out, "[IGMP requires IPv4] (invalid)"); break;
     default: append(out, " ip-proto-", static_cast<unsigned>(ip.upper), ' ', len); break;
   }
-  if (ip.icmp6 && ip.icmp6->checksum_ok == false) {
+  if (opts.verbose == 0 && ip.icmp6 && ip.icmp6->checksum_ok == false) {
     const auto& p = ip.icmp6->packet;
     append(out, " [bad icmp6 cksum ", hex(p.checksum()), " (->", hex(ip.icmp6->checksum_should_be),
            ")]");
@@ -434,12 +541,13 @@ void format_ipv6(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
 
 }  // namespace
 
-void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
+bool format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
                  const TextOptions& opts) {
   format_timestamp(out, frame.ts, opts);
+  bool gave_up = false;
   if (!d.eth_header) {
     append(out, " [|ether]");
-    return;
+    return false;
   }
   const EtherType type = d.eth ? d.eth->ethertype : EtherType{0};
   const bool known =
@@ -450,17 +558,18 @@ void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
     // innermost type and leaving the tags out.
     append(out, d.eth->src, " > ", d.eth->dst, ", ethertype ", wire::name(type), " (0x",
            hex(static_cast<std::uint16_t>(type), 4), "), length ", frame.wire_len, ": ");
-    return;
+    return false;
   }
   const bool show_link = opts.link_header;
-  if (!format_link(out, frame, *d.eth_header, show_link)) return;
+  if (!format_link(out, frame, *d.eth_header, show_link)) return false;
   if (type == EtherType::arp) {
     format_arp(out, d, show_link);
   } else if (type == EtherType::ipv4) {
-    format_ipv4(out, d, show_link, opts);
+    format_ipv4(out, d, show_link, opts, gave_up);
   } else if (type == EtherType::ipv6) {
-    format_ipv6(out, d, show_link, opts);
+    format_ipv6(out, d, show_link, opts, gave_up);
   }
+  return gave_up;
 }
 
 // ---------------------------------------------------------------- JSON
@@ -701,9 +810,13 @@ void json_tcp(JsonObject& j, const TcpLayer& t) {
   while (auto o = r.next()) {
     read += o->bytes.size();
     kinds.add(static_cast<unsigned>(o->kind));
-    // Wireshark shows every padding byte after EOL as another EOL.
+    // Wireshark shows every padding byte after EOL as another EOL, when
+    // they are all zero (it only complains of padding that is not).
     if (o->kind == tcp::OptionKind::eol) {
-      for (; read < h->options().size(); ++read) kinds.add(0);
+      const ConstBytes pad = h->options().subspan(read);
+      if (std::all_of(pad.begin(), pad.end(), [](std::byte b) { return b == std::byte{0}; })) {
+        for (std::size_t i = 0; i < pad.size(); ++i) kinds.add(0);
+      }
     }
     const ConstBytes d = o->data();
     switch (o->kind) {

@@ -74,7 +74,8 @@ void fast_open(Out& out, ConstBytes d) {
 /// data offset, of which `opts` were captured. Returns false when the line
 /// ended early ("[bad opt]" or a truncation marker), so that no length
 /// follows.
-bool format_options(Out& out, ConstBytes opts, std::size_t declared, const TextOptions& o) {
+bool format_options(Out& out, ConstBytes opts, std::size_t declared, const TextOptions& o,
+                    bool& gave_up) {
   append(out, ", options [");
   std::size_t left = declared;
   std::size_t at = 0;
@@ -86,6 +87,7 @@ bool format_options(Out& out, ConstBytes opts, std::size_t declared, const TextO
   };
   // A byte tcpdump reads with GET_ that was not captured.
   auto cut = [&] {
+    gave_up = true;
     append(out, " [|tcp]");
     return false;
   };
@@ -223,6 +225,31 @@ bool format_options(Out& out, ConstBytes opts, std::size_t declared, const TextO
   return true;
 }
 
+/// tcpdump -v's text of a reset's data (RFC 9293 §3.5.3 allows a
+/// diagnostic there): at most 30 bytes, "!" when not all captured, "+"
+/// when cut, each byte as tcpdump's fn_print_char writes it.
+void format_rst_data(Out& out, ConstBytes data, std::size_t length) {
+  append(out, data.size() >= length ? std::string_view(" [RST") : std::string_view(" [!RST"));
+  if (length > 30) {
+    length = 30;
+    out.push_back('+');
+  }
+  out.push_back(' ');
+  for (std::size_t i = 0; i < length && i < data.size(); ++i) {
+    auto c = static_cast<unsigned char>(data[i]);
+    if (c > 0x7f) {
+      c &= 0x7f;
+      append(out, "M-");
+    }
+    if (c < 0x20 || c > 0x7e) {
+      c ^= 0x40;
+      out.push_back('^');
+    }
+    out.push_back(static_cast<char>(c));
+  }
+  out.push_back(']');
+}
+
 }  // namespace
 
 void format_flags(fmt::memory_buffer& out, std::uint8_t flags) {
@@ -236,16 +263,16 @@ void format_flags(fmt::memory_buffer& out, std::uint8_t flags) {
   }
 }
 
-void format(fmt::memory_buffer& out, ConstBytes segment, std::size_t length, const TextOptions& o) {
+bool format(fmt::memory_buffer& out, ConstBytes segment, std::size_t length, const TextOptions& o) {
   if (segment.size() < min_header_len) {
     append(out, " [|tcp]");
-    return;
+    return false;
   }
   const std::size_t hlen = (load_u8(segment, field::offset_flags.begin) >> 4) * 4U;
   if (hlen < min_header_len) {
     append(out, " tcp ", static_cast<std::uint32_t>(length - hlen), " [bad hdr length ", hlen,
            " - too short, < 20]");
-    return;
+    return false;
   }
   const std::uint8_t flags = load_u8(segment, field::flags);
   append(out, "Flags [");
@@ -253,7 +280,7 @@ void format(fmt::memory_buffer& out, ConstBytes segment, std::size_t length, con
   out.push_back(']');
   if (hlen > length) {
     append(out, " [bad hdr length ", hlen, " - too long, > ", length, ']');
-    return;
+    return false;
   }
   if (o.pseudo && segment.size() >= length) {
     auto p = Packet<>::unchecked(segment.first(length));
@@ -276,16 +303,22 @@ void format(fmt::memory_buffer& out, ConstBytes segment, std::size_t length, con
   if (flags & flag::urg) append(out, ", urg ", load_be16(segment, field::urgent.begin));
   if (hlen > min_header_len) {
     const ConstBytes opts = segment.subspan(min_header_len);
+    bool gave_up = false;
     if (!format_options(out, opts.first(std::min(opts.size(), hlen - min_header_len)),
-                        hlen - min_header_len, o)) {
-      return;
+                        hlen - min_header_len, o, gave_up)) {
+      return gave_up;
     }
   }
   append(out, ", length ", data_len);
   // tcpdump checks that the header was captured only when data follows.
   if (data_len > 0 && segment.size() < hlen) {
     append(out, " [remaining caplen(", segment.size(), ") < header length(", hlen, ")] [|tcp]");
+    return true;
   }
+  if (data_len > 0 && (flags & flag::rst) && o.verbose > 0) {
+    format_rst_data(out, segment.subspan(hlen), data_len);
+  }
+  return false;
 }
 
 }  // namespace ersatz::wire::tcp

@@ -208,6 +208,10 @@ class TcpConversation:
 
     def ip(self, fwd):
         s, d = (self.a, self.b) if fwd else (self.b, self.a)
+        if self.v6 and self.r.random() < 0.15:
+            # Extension headers before TCP: ports printed alone, and a
+            # routing header's final destination in the checksum.
+            return stack([IPv6(src=s, dst=d)] + ext_chain(self.r))
         return IPv6(src=s, dst=d) if self.v6 else IP(src=s, dst=d, id=self.r.randint(0, 65535))
 
     def next(self, eth):

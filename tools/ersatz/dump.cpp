@@ -111,9 +111,9 @@ class Sink {
       decode::format_json(out_.buf(), frame, d);
     } else {
       text_.reference = reference_.before(frame.ts);
-      decode::format_text(out_.buf(), frame, d, text_);
-      decode::format_raw(out_.buf(), frame.data, decode::link_header_len(d, frame.data), raw_,
-                         raw_link_);
+      const bool gave_up = decode::format_text(out_.buf(), frame, d, text_);
+      decode::format_raw(out_.buf(), frame.data,
+                         gave_up ? 0 : decode::link_header_len(d, frame.data), raw_, raw_link_);
       reference_.after(frame.ts, text_.time);
     }
     out_.end_line();

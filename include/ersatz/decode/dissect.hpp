@@ -258,7 +258,11 @@ void format_raw(fmt::memory_buffer& out, ConstBytes frame, std::size_t link_len,
 std::size_t link_header_len(const Dissection& d, ConstBytes frame) noexcept;
 
 /// One tcpdump -nn style line (no trailing newline), timestamp first.
-void format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
+/// Returns true when the line ended at a field that was not captured where
+/// tcpdump gives up with a longjmp (for ICMPv6 and TCP): tcpdump's -x/-X/-A
+/// dump of such a frame starts at the link header, so pass 0 as
+/// format_raw's `link_len`.
+bool format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& d,
                  const TextOptions& opts);
 
 /// One JSON object (no trailing newline) with Wireshark field names.

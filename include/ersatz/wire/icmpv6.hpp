@@ -105,9 +105,14 @@ inline constexpr std::uint8_t na_flag_router = 0x80;
 inline constexpr std::uint8_t na_flag_solicited = 0x40;
 inline constexpr std::uint8_t na_flag_override = 0x20;
 
-/// True for the types that quote the packet that caused them (RFC 4443 §2.1:
-/// error messages have types below 128).
-constexpr bool is_error(Type t) noexcept { return static_cast<std::uint8_t>(t) < 128; }
+/// True for the error types RFC 4443 §3 defines, which quote the packet
+/// that caused them. (Types below 128 are all errors by §2.1, but what an
+/// unassigned one carries is unknown; Wireshark and tcpdump do not read a
+/// quote there either.)
+constexpr bool is_error(Type t) noexcept {
+  return t == Type::dst_unreachable || t == Type::packet_too_big || t == Type::time_exceeded ||
+         t == Type::param_problem;
+}
 constexpr bool is_mld(Type t) noexcept {
   return t == Type::mld_query || t == Type::mld_report || t == Type::mld_done ||
          t == Type::mld2_report;
@@ -456,6 +461,20 @@ inline Result<Repr> Repr::parse(const Packet<ConstBytes>& p, std::uint16_t pseud
 /// seq 2, length 64", ... `message` is what was captured, `length` its
 /// length on the wire. A message cut short of what the line needs prints
 /// tcpdump's " [|icmp6]".
-void format(fmt::memory_buffer& out, ConstBytes message, std::size_t length);
+/// Returns true when the line ended at a field that was not captured,
+/// where tcpdump gives up with a longjmp (its -x dump then starts at the
+/// link header).
+bool format(fmt::memory_buffer& out, ConstBytes message, std::size_t length);
+
+/// What tcpdump -v adds: the checksum verdict (when the whole message was
+/// captured and is not a fragment), and for NDP and MLD their flags,
+/// options and records, the options on continuation lines ("\n\t  ...").
+struct TextOptions {
+  int verbose = 0;
+  std::optional<bool> checksum_ok;
+  std::uint16_t checksum_should_be = 0;
+};
+bool format(fmt::memory_buffer& out, ConstBytes message, std::size_t length,
+            const TextOptions& opts);
 
 }  // namespace ersatz::wire::icmpv6

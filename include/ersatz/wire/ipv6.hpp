@@ -30,6 +30,7 @@ namespace ersatz::wire::ipv6 {
 enum class NextHeader : std::uint8_t {
   hop_by_hop = 0,
   icmp = 1,
+  igmp = 2,
   tcp = 6,
   udp = 17,
   ipv6 = 41,

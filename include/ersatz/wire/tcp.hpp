@@ -270,7 +270,10 @@ struct TextOptions {
 /// ack 2, win 512, options [mss 1460,nop,wscale 7], length 0". `segment`
 /// is what was captured from the TCP header on (at least 20 bytes) and
 /// `length` the segment's length according to IP.
-void format(fmt::memory_buffer& out, ConstBytes segment, std::size_t length,
+/// Returns true when the line ended at a byte that was not captured, where
+/// tcpdump gives up with a longjmp (its -x dump then starts at the link
+/// header).
+bool format(fmt::memory_buffer& out, ConstBytes segment, std::size_t length,
             const TextOptions& opts);
 
 /// tcpdump's "Flags [...]" letters for byte 13: "S", "S.", "P.", "none", ...

@@ -175,7 +175,13 @@ void format(fmt::memory_buffer& out, Ipv4Address src, Ipv4Address dst, ConstByte
 /// The same over IPv6; `named` is false when extension headers stand
 /// between the IPv6 header and UDP, and tcpdump then prints the ports
 /// without the addresses.
+///
+/// `checksum_dst`, when given (tcpdump -v, not a fragment), is the
+/// destination the checksum is taken against (tcpdump's: a routing
+/// header's last address); the line then says "[udp sum ok] " or
+/// "[bad udp cksum 0xSTORED -> 0xRIGHT!] " before "UDP".
 void format(fmt::memory_buffer& out, const Ipv6Address& src, const Ipv6Address& dst,
-            ConstBytes datagram, std::size_t length, bool named = true, bool fragmented = false);
+            ConstBytes datagram, std::size_t length, bool named = true, bool fragmented = false,
+            const Ipv6Address* checksum_dst = nullptr);
 
 }  // namespace ersatz::wire::udp
