@@ -221,7 +221,10 @@ fping_says "-C 3 -p 200" err "$LAB_ROUTER_IP : T T T"
 # needed", the client's kernel learns MTU 1280 and fragments the next one
 # itself.
 settle=0
-compare "-c 2 -b 1400 through the MTU-1280 link" -c 2 -p 200 -b 1400 "$LAB_ROUTER_IP" "$LAB_PEER_IP"
+# -t 100 -p 300: probe [0]'s timeout comes well before probe [1] leaves.
+# With -p 200 alone both fall due at the same instant, and on a loaded
+# machine fping sometimes handles [1]'s reply before [0]'s timeout.
+compare "-c 2 -b 1400 through the MTU-1280 link" -c 2 -t 100 -p 300 -b 1400 "$LAB_ROUTER_IP" "$LAB_PEER_IP"
 fping_says "-c 2 -b 1400 through the MTU-1280 link" out "$LAB_PEER_IP   : [0], timed out (NaN avg, 100% loss)"
 fping_says "-c 2 -b 1400 through the MTU-1280 link" out "$LAB_PEER_IP   : [1], 1408 bytes, T ms (T avg, 50% loss)"
 fping_says "-c 2 -b 1400 through the MTU-1280 link" err "ICMP Unreachable (Fragmentation Needed) from $LAB_ROUTER_IP for ICMP Echo sent to $LAB_PEER_IP"
