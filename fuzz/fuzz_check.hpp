@@ -59,11 +59,12 @@ inline bool printable_line(std::string_view s) noexcept {
 }
 
 /// Printable lines as tcpdump prints them: one line, or continuation lines
-/// each begun with "\n\t" (its hex dumps of data it does not decode).
+/// each begun with "\n\t" (its hex dumps of data it does not decode, -v's
+/// options) or "\n " (-v's line after the IPv4 header block).
 inline bool printable_lines(std::string_view s) noexcept {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '\n') {
-      if (i + 1 >= s.size() || s[i + 1] != '\t') return false;
+      if (i + 1 >= s.size() || (s[i + 1] != '\t' && s[i + 1] != ' ')) return false;
       ++i;
       continue;
     }

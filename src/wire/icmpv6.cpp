@@ -141,7 +141,7 @@ bool nd_options_verbose(Out& out, ConstBytes m, std::size_t at, std::size_t leng
       case 3:
         if (o.size() < 32) return false;
         append(out, Ipv6Address::from_bytes(o.subspan(16, 16)), '/', load_u8(o, 2),
-               len8 != 4 ? std::string_view("badlen") : std::string_view(), ", Flags [");
+               len8 != 4 ? std::string_view("badlen") : std::string_view(""), ", Flags [");
         flag_names(out, load_u8(o, 3), pi_flags);
         append(out, "], valid time ");
         lifetime(out, load_be32(o, 4));
@@ -154,7 +154,7 @@ bool nd_options_verbose(Out& out, ConstBytes m, std::size_t at, std::size_t leng
         break;
       case 5:
         append(out, ' ', load_be32(o, 4),
-               len8 != 1 ? std::string_view("bad option length") : std::string_view());
+               len8 != 1 ? std::string_view("bad option length") : std::string_view(""));
         break;
       case 25: {
         append(out, " lifetime ", load_be32(o, 4), "s,");
