@@ -82,13 +82,22 @@ bool format_link(fmt::memory_buffer& out, const Frame& frame, const eth::Packet<
   return true;
 }
 
-void format_arp(fmt::memory_buffer& out, const Dissection& d, bool link_shown) {
+/// tcpdump's default print (ND_DEFAULTPRINT): what it has no printer for
+/// follows the line as a hex and ASCII dump, unless -x, -X or -A dump the
+/// whole frame anyway.
+void default_print(fmt::memory_buffer& out, ConstBytes rest, const TextOptions& opts) {
+  if (opts.raw_dump) return;
+  format_raw(out, rest, 0, RawDump::hex_ascii, true);
+}
+
+void format_arp(fmt::memory_buffer& out, const Dissection& d, bool link_shown,
+                const TextOptions& opts) {
   if (!d.arp) {
     append(out, " [|arp]");
     return;
   }
   if (!link_shown) append(out, "ARP, ");
-  arp::format(out, *d.arp, d.l3_wire_len);
+  if (!arp::format(out, *d.arp, d.l3_wire_len, opts.verbose > 0)) default_print(out, d.l3, opts);
 }
 
 /// tcpdump's tcp_print from its address line on. `named` is false when the
@@ -558,12 +567,13 @@ bool format_text(fmt::memory_buffer& out, const Frame& frame, const Dissection& 
     // innermost type and leaving the tags out.
     append(out, d.eth->src, " > ", d.eth->dst, ", ethertype ", wire::name(type), " (0x",
            hex(static_cast<std::uint16_t>(type), 4), "), length ", frame.wire_len, ": ");
+    default_print(out, d.l3, opts);
     return false;
   }
   const bool show_link = opts.link_header;
   if (!format_link(out, frame, *d.eth_header, show_link)) return false;
   if (type == EtherType::arp) {
-    format_arp(out, d, show_link);
+    format_arp(out, d, show_link, opts);
   } else if (type == EtherType::ipv4) {
     format_ipv4(out, d, show_link, opts, gave_up);
   } else if (type == EtherType::ipv6) {

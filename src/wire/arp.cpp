@@ -65,24 +65,46 @@ std::string_view hardware_name(std::uint16_t hrd) noexcept {
   }
 }
 
-void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p, std::size_t length) {
+/// An address of the protocol the message names: IPv4, or what tcpdump
+/// writes instead (spaddr_print_ip / tpaddr_print_ip).
+void put_proto(fmt::memory_buffer& out, const Packet<ConstBytes>& p, ConstBytes addr) {
+  if (p.protocol_type() != EtherType::ipv4) {
+    append(out, "<wrong proto type>");
+  } else if (p.protocol_len() != 4) {
+    append(out, "<wrong len>");
+  } else {
+    put_ip(out, addr);
+  }
+}
+
+void put_summary(fmt::memory_buffer& out, const Packet<ConstBytes>& p) {
+  const auto hrd = static_cast<std::uint16_t>(p.hardware_type());
+  const auto pro = static_cast<std::uint16_t>(p.protocol_type());
+  if (const auto hw = hardware_name(hrd); !hw.empty()) {
+    append(out, hw, " (len ", p.hardware_len(), "), ");
+  } else {
+    append(out, "Unknown Hardware (", hrd, ") (len ", p.hardware_len(), "), ");
+  }
+  if (const auto proto = name(p.protocol_type()); proto != "Unknown") {
+    append(out, proto, " (len ", p.protocol_len(), ')');
+  } else {
+    append(out, "Unknown Protocol (0x", text::hex(pro, 4), ") (len ", p.protocol_len(), ')');
+  }
+}
+
+bool format(fmt::memory_buffer& out, const Packet<ConstBytes>& p, std::size_t length,
+            bool verbose) {
   // Like tcpdump, only IPv4 over a link with addresses can be spelled out;
-  // other forms get a summary of the header.
-  if (p.protocol_type() != EtherType::ipv4 || p.protocol_len() != 4 || p.hardware_len() == 0) {
-    const auto hrd = static_cast<std::uint16_t>(p.hardware_type());
-    const auto pro = static_cast<std::uint16_t>(p.protocol_type());
-    if (const auto hw = hardware_name(hrd); !hw.empty()) {
-      append(out, hw, " (len ", p.hardware_len(), "), ");
-    } else {
-      append(out, "Unknown Hardware (", hrd, ") (len ", p.hardware_len(), "), ");
+  // other forms get a summary of the header, and -v gets both.
+  const bool plain_ipv4 =
+      p.protocol_type() == EtherType::ipv4 && p.protocol_len() == 4 && p.hardware_len() != 0;
+  if (!plain_ipv4 || verbose) {
+    put_summary(out, p);
+    if (!verbose) {
+      append(out, ", length ", length);
+      return true;
     }
-    if (const auto proto = name(p.protocol_type()); proto != "Unknown") {
-      append(out, proto, " (len ", p.protocol_len(), ')');
-    } else {
-      append(out, "Unknown Protocol (0x", text::hex(pro, 4), ") (len ", p.protocol_len(), ')');
-    }
-    append(out, ", length ", length);
-    return;
+    append(out, ", ");
   }
   const std::string_view op = name(p.operation());
   if (op.empty() || p.operation() == Operation::nak) {
@@ -92,13 +114,13 @@ void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p, std::size_t le
     } else {
       append(out, op, ' ');
     }
-    return;
+    return false;
   }
   append(out, op, ' ');
   switch (p.operation()) {
     case Operation::request: {
       append(out, "who-has ");
-      put_ip(out, p.tpa());
+      put_proto(out, p, p.tpa());
       bool tha_set = false;
       for (auto b : p.tha()) tha_set |= b != std::byte{0};
       if (tha_set) {
@@ -107,11 +129,11 @@ void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p, std::size_t le
         append(out, ')');
       }
       append(out, " tell ");
-      put_ip(out, p.spa());
+      put_proto(out, p, p.spa());
       break;
     }
     case Operation::reply:
-      put_ip(out, p.spa());
+      put_proto(out, p, p.spa());
       append(out, " is-at ");
       put_hw(out, p.sha());
       break;
@@ -125,16 +147,17 @@ void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p, std::size_t le
     case Operation::rarp_reply:
       put_hw(out, p.tha());
       append(out, " at ");
-      put_ip(out, p.tpa());
+      put_proto(out, p, p.tpa());
       break;
     case Operation::inarp_reply:
       put_hw(out, p.sha());
       append(out, " at ");
-      put_ip(out, p.spa());
+      put_proto(out, p, p.spa());
       break;
     case Operation::nak: break;
   }
   append(out, ", length ", length);
+  return true;
 }
 
 }  // namespace ersatz::wire::arp

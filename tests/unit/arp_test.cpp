@@ -80,9 +80,39 @@ TEST(Arp, UnknownOpcodeRoundTrips) {
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, r);
   fmt::memory_buffer text;
-  arp::format(text, *arp::Packet<>::checked(cb(out)), out.size());
-  // tcpdump dumps hex here and prints no length.
+  // tcpdump dumps hex here and prints no length: format() says so.
+  EXPECT_FALSE(arp::format(text, *arp::Packet<>::checked(cb(out)), out.size()));
   EXPECT_EQ(fmt::to_string(text), "Unknown (4660) ");
+}
+
+TEST(Arp, VerboseNamesHardwareAndProtocolAndSpellsOddFormsOut) {
+  // tcpdump -v (print-arp.c): the summary always, then the operation, with
+  // placeholders for addresses that are not IPv4.
+  auto verbose = [](const Bytes& b) {
+    fmt::memory_buffer out;
+    EXPECT_TRUE(arp::format(out, *arp::Packet<>::checked(cb(b)), b.size(), true));
+    return fmt::to_string(out);
+  };
+  const auto g = test::golden("arp_request");
+  Bytes request(arp_part(g.frame).begin(), arp_part(g.frame).end());
+  EXPECT_EQ(verbose(request),
+            "Ethernet (len 6), IPv4 (len 4), Request who-has 198.18.0.254 tell 198.18.0.1, "
+            "length 28");
+  // Hardware 2, hardware length 0, IPv4: -nn stops at the summary, -v goes on.
+  Bytes odd = test::from_hex("0002 0800 00 04 0001 c6120001 c61200fe");
+  EXPECT_EQ(verbose(odd),
+            "Unknown Hardware (2) (len 0), IPv4 (len 4), Request who-has 198.18.0.254 tell "
+            "198.18.0.1, length 16");
+  // Protocol 0x1234: its addresses are not IPv4.
+  Bytes other = test::from_hex("0001 1234 06 04 0002 020000000001 01020304 020000000002 05060708");
+  EXPECT_EQ(verbose(other),
+            "Ethernet (len 6), Unknown Protocol (0x1234) (len 4), Reply <wrong proto type> is-at "
+            "02:00:00:00:00:01, length 28");
+  // IPv4 with a 2-byte address: the wrong length.
+  Bytes short_ip = test::from_hex("0001 0800 06 02 0001 020000000001 0102 000000000000 0506");
+  EXPECT_EQ(
+      verbose(short_ip),
+      "Ethernet (len 6), IPv4 (len 2), Request who-has <wrong len> tell <wrong len>, length 24");
 }
 
 TEST(Arp, FormatsLikeTcpdump) {

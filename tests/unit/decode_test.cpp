@@ -155,7 +155,19 @@ TEST_F(DecodeTest, DamagedFramesAreMarkedNotFatal) {
 TEST_F(DecodeTest, UnknownEthertypeShowsLinkHeader) {
   Bytes f = test::from_hex("ffffffffffff 020000000001 88b5 00000000");
   f.resize(60);
+  // ... followed, as tcpdump's default print does, by a hex and ASCII dump
+  // of what it cannot decode (checked against tcpdump 4.99.3).
   EXPECT_EQ(line(f),
+            "00:00:00.000000 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff, ethertype Unknown (0x88b5), "
+            "length 60: "
+            "\n\t0x0000:  0000 0000 0000 0000 0000 0000 0000 0000  ................"
+            "\n\t0x0010:  0000 0000 0000 0000 0000 0000 0000 0000  ................"
+            "\n\t0x0020:  0000 0000 0000 0000 0000 0000 0000       ..............");
+  TextOptions raw;
+  raw.raw_dump = true;  // -x, -X, -A: the caller dumps the frame instead
+  fmt::memory_buffer out;
+  format_text(out, Frame{1, Timestamp{0, 0}, 60, cb(f)}, dissect(cb(f), 60), raw);
+  EXPECT_EQ(fmt::to_string(out),
             "00:00:00.000000 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff, ethertype Unknown (0x88b5), "
             "length 60: ");
   EXPECT_EQ(line(Bytes(5)), "00:00:00.000000  [|ether]");

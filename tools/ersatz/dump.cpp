@@ -101,6 +101,7 @@ class Sink {
       raw_ = decode::RawDump::ascii;
       raw_link_ = opt.ascii > 1;
     }
+    text_.raw_dump = raw_ != decode::RawDump::none;
   }
 
   Result<void> frame(const decode::Frame& frame) {

@@ -219,6 +219,9 @@ struct TextOptions {
   /// Relative TCP numbers (tcpdump's default); absolute ones, as -S prints
   /// them, when null.
   TcpSequences* tcp_sequences = nullptr;
+  /// -x, -X or -A: the caller dumps every frame itself, so tcpdump's own
+  /// dump of what it cannot decode is left out.
+  bool raw_dump = false;
 };
 
 /// The reference of -ttt and -ttttt across frames, as tcpdump keeps it: a

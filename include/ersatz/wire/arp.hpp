@@ -135,6 +135,13 @@ std::string_view name(Operation op) noexcept;
 /// "Reply 198.18.0.2 is-at aa:.., length 28", or the hardware/protocol
 /// summary of a form it cannot spell out. `length` is what followed the
 /// link header on the wire. Without the leading "ARP, ".
-void format(fmt::memory_buffer& out, const Packet<ConstBytes>& p, std::size_t length);
+/// `verbose` (tcpdump -v) always names the hardware and protocol, and then
+/// spells the operation out even for forms -nn alone only summarises,
+/// writing "<wrong proto type>" or "<wrong len>" for an address it cannot
+/// read as IPv4 (print-arp.c).
+/// Returns false when tcpdump would follow the line with a hex dump of the
+/// message: an operation it has no words for.
+bool format(fmt::memory_buffer& out, const Packet<ConstBytes>& p, std::size_t length,
+            bool verbose = false);
 
 }  // namespace ersatz::wire::arp
