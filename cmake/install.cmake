@@ -83,10 +83,16 @@ set_target_properties(ersatz_shared PROPERTIES
   OUTPUT_NAME ersatz
   VERSION ${PROJECT_VERSION}
   SOVERSION ${PROJECT_VERSION_MAJOR}
-  EXPORT_NAME shared
-  # Nothing of a static dependency is re-exported; unused libraries are
-  # not recorded as needed.
-  LINK_OPTIONS "LINKER:--exclude-libs,ALL;LINKER:--as-needed;LINKER:--no-undefined")
+  EXPORT_NAME shared)
+# Nothing of a static dependency is re-exported; unused libraries are not
+# recorded as needed. Appended to the project's link options (a sanitizer
+# build's -fsanitize among them), never replacing them.
+target_link_options(ersatz_shared PRIVATE LINKER:--exclude-libs,ALL LINKER:--as-needed)
+if(NOT ERSATZ_SANITIZE AND NOT ERSATZ_FUZZ)
+  # Every symbol resolved at link time (sanitizer runtimes resolve theirs
+  # at load time).
+  target_link_options(ersatz_shared PRIVATE LINKER:--no-undefined)
+endif()
 
 # The shared object itself goes to the `lib` component (Debian: libersatz0),
 # its libersatz.so link for the linker to `dev`.
