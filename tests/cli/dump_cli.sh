@@ -73,7 +73,7 @@ check "usage error is one line" test "$(wc -l <"$tmp/err")" -eq 1
 "$ersatz" dump >/dev/null 2>&1
 check "missing -r exits 2" test $? -eq 2
 "$ersatz" dump -c 0 -r "$data/sample.pcap" >/dev/null 2>&1
-check "-c 0 is a usage error" test $? -eq 2
+check "-c 0 exits 1, as tcpdump's \"invalid packet count\"" test $? -eq 1
 "$ersatz" >/dev/null 2>&1
 check "no subcommand exits 2" test $? -eq 2
 "$ersatz" dump --help >"$tmp/out" 2>&1

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ersatz/link/bpf.hpp>
 #if defined(__linux__)
@@ -22,7 +23,9 @@
 #endif
 #include <ersatz/link/pcap_library.hpp>
 #include <ersatz/link/privileges.hpp>
+#include <fstream>
 #include <memory>
+#include <string>
 
 #include "command.hpp"
 
@@ -170,6 +173,16 @@ tl::expected<OpenedLink, int> open_link(const os::RouteDecision& route, const Li
   // so that they inherit the empty sets.
   if (auto r = link::drop_privileges(); !r)
     error_line(fmt::format("cannot drop privileges: {}", r.error().message()));
+#if defined(__linux__)
+  // For tests/lab/privileges_lab.sh: the effective set as the kernel
+  // reports it once the device is open, seen from inside the process.
+  if (std::getenv("ERSATZ_REPORT_CAPS") != nullptr) {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("CapEff:", 0) == 0) fmt::print(stderr, "{}\n", line);
+    }
+  }
+#endif
 #if defined(__linux__)
   if (!lanes.empty()) out.lanes = std::make_unique<link::ParallelTx>(*out.device, std::move(lanes));
 #endif

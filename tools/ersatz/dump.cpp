@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "numbers.hpp"
 
 namespace ersatz::tools {
 namespace {
@@ -34,14 +35,16 @@ struct DumpOptions {
   bool link_header = false;
   bool quiet = false;
   bool json = false;
-  std::uint64_t count = 0;               // 0: no limit
-  int numeric = 0;                       // -n/-nn: accepted; ersatz never resolves names
-  int verbose = 0;                       // -v, -vv, -vvv
-  int time_flags = 0;                    // -t (1) ... -ttttt (5)
-  int hex = 0;                           // -x, -xx
-  int hex_ascii = 0;                     // -X, -XX
-  int ascii = 0;                         // -A, -AA
-  std::optional<std::uint32_t> snaplen;  // -s (live capture only, as tcpdump)
+  std::uint64_t count = 0;                  // 0: no limit
+  int numeric = 0;                          // -n/-nn: accepted; ersatz never resolves names
+  int verbose = 0;                          // -v, -vv, -vvv
+  int time_flags = 0;                       // -t (1) ... -ttttt (5)
+  int hex = 0;                              // -x, -xx
+  int hex_ascii = 0;                        // -X, -XX
+  int ascii = 0;                            // -A, -AA
+  std::optional<std::uint32_t> snaplen;     // -s (live capture only, as tcpdump)
+  std::optional<std::string> count_text;    // -c as typed
+  std::optional<std::string> snaplen_text;  // -s as typed
   std::vector<std::string>
       expression;  // the filter, as tcpdump takes it: every word after the flags
 };
@@ -307,6 +310,27 @@ int run_live(const DumpOptions& opt) {
   return status;
 }
 
+/// -c and -s read as tcpdump reads them: a bad one is one line and exit 1.
+bool read_numbers(DumpOptions& opt) {
+  if (opt.count_text) {
+    const auto v = parse_whole(*opt.count_text);
+    if (!v || *v <= 0) {
+      error_line(fmt::format("invalid packet count {}", *opt.count_text));
+      return false;
+    }
+    opt.count = static_cast<std::uint64_t>(*v);
+  }
+  if (opt.snaplen_text) {
+    const auto v = parse_whole(*opt.snaplen_text);
+    if (!v || *v < 0 || *v > 262144) {
+      error_line(fmt::format("invalid snaplen {} (must be >= 0 and <= 262144)", *opt.snaplen_text));
+      return false;
+    }
+    opt.snaplen = static_cast<std::uint32_t>(*v);
+  }
+  return true;
+}
+
 int run_dump(const DumpOptions& opt) {
   if (opt.interface) return run_live(opt);
   if (opt.read_file.empty()) {
@@ -339,9 +363,7 @@ Command register_dump(CLI::App& parent) {
   app->add_flag("-p,--no-promiscuous-mode", opt->no_promiscuous,
                 "Live capture without promiscuous mode");
   app->add_flag("-e", opt->link_header, "Print the link-level header: MAC addresses and VLAN tags");
-  app->add_option("-c", opt->count, "Stop after N frames")
-      ->option_text("N")
-      ->check(CLI::PositiveNumber);
+  app->add_option("-c", opt->count_text, "Stop after N frames")->option_text("N");
   app->add_flag("-q,--quiet", opt->quiet, "Print only the closing count");
   app->add_flag("--json", opt->json,
                 "JSON Lines, one object per frame, with Wireshark field names");
@@ -354,12 +376,12 @@ Command register_dump(CLI::App& parent) {
   app->add_flag("-X", opt->hex_ascii,
                 "Print each frame in hex and ASCII, without (-XX: with) the link header");
   app->add_flag("-A", opt->ascii, "Print each frame in ASCII, without the link header");
-  app->add_option("-s,--snapshot-length", opt->snaplen,
+  app->add_option("-s,--snapshot-length", opt->snaplen_text,
                   "Keep SNAPLEN bytes of each frame in a live capture (0: 262144)")
       ->option_text("SNAPLEN");
   app->add_option("expression", opt->expression,
                   "A tcpdump filter expression (pcap-filter(7)), compiled by libpcap");
-  return Command{app, [opt] { return run_dump(*opt); }};
+  return Command{app, [opt] { return read_numbers(*opt) ? run_dump(*opt) : exit_failure; }};
 }
 
 }  // namespace ersatz::tools

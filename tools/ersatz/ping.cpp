@@ -32,6 +32,7 @@
 #include <string>
 
 #include "command.hpp"
+#include "numbers.hpp"
 
 namespace ersatz::tools {
 namespace {
@@ -72,6 +73,12 @@ struct PingOptions {
   bool json = false;
   LinkFlags link;
   bool busy_poll = false;
+};
+
+/// The numeric flags as typed: read after parsing, as iputils reads them,
+/// so that a bad value gets iputils' line and exit code.
+struct PingArgs {
+  std::optional<std::string> count, interval, size, ttl, timeout, deadline, tos, preload, ident;
 };
 
 // ---------------------------------------------------------------- stats
@@ -840,11 +847,96 @@ tl::expected<PingOptionsBuilder::Kind, int> ip_options_of(const PingOptions& o) 
   return kind;
 }
 
-/// iputils' strtol_or_err() message for a value out of its range.
-bool in_range(std::optional<long> v, long lo, long hi) {
-  if (!v || (*v >= lo && *v <= hi)) return true;
-  fmt::print(stderr, "ping: invalid argument: '{}': out of range: {} <= value <= {}\n", *v, lo, hi);
-  return false;
+/// Prints "ping: MESSAGE".
+void ping_error(const std::string& message) { fmt::print(stderr, "ping: {}\n", message); }
+
+/// An integer flag read as iputils' strtol_or_err() reads it.
+template <typename T>
+bool read_integer(const std::optional<std::string>& text, long long lo, long long hi, T& out) {
+  if (!text) return true;
+  const auto v = parse_integer(*text, lo, hi);
+  if (!v) {
+    ping_error(v.error());
+    return false;
+  }
+  out = static_cast<typename std::remove_reference_t<decltype(out)>>(*v);
+  return true;
+}
+
+/// A real flag read as iputils' ping_strtod() reads it: garbage after the
+/// number is only warned about. Returns false (exit 2) when out of range.
+bool read_real(const std::optional<std::string>& text, const char* what, double& out) {
+  if (!text) return true;
+  const LenientReal r = parse_real_lenient(*text);
+  if (r.out_of_range) {
+    ping_error(fmt::format("{}: {}: Numerical result out of range", what, *text));
+    return false;
+  }
+  if (r.garbage) {
+    ping_error(fmt::format("option argument contains garbage: {}", *r.garbage));
+    ping_error("this will become fatal error in the future");
+  }
+  out = r.value;
+  return true;
+}
+
+/// iputils' parsetos(): decimal, or hex after 0x; exit 2 when bad.
+bool read_tos(const std::optional<std::string>& text, int& out) {
+  if (!text) return true;
+  const bool hex =
+      text->size() > 1 && (*text)[0] == '0' && ((*text)[1] == 'x' || (*text)[1] == 'X');
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(text->c_str(), &end, hex ? 16 : 10);
+  if (end == text->c_str() || *end != '\0' || errno == ERANGE) {
+    ping_error(fmt::format("bad TOS value: {}", *text));
+    return false;
+  }
+  if (v > 255) {
+    ping_error(fmt::format("the decimal value of TOS bits must be in range 0-255: {}", v));
+    return false;
+  }
+  out = static_cast<int>(v & 0xff);  // a negative value passes iputils' check too
+  return true;
+}
+
+/// Reads the numeric flags and checks the others iputils checks while it
+/// parses its command line, before it looks the host up; the exit code
+/// when one is bad (1 for strtol_or_err(), 2 for the rest).
+std::optional<int> check_args(const PingArgs& a, PingOptions& o) {
+  if (!read_integer(a.count, 1, 9223372036854775807LL, o.count)) return exit_failure;
+  if (!read_real(a.interval, "bad timing interval", o.interval)) return exit_usage;
+  if (a.interval && o.interval > 2147483.0) {
+    ping_error(fmt::format("bad timing interval: {}", *a.interval));
+    return exit_usage;
+  }
+  if (!read_integer(a.preload, 1, 65536, o.preload)) return exit_failure;
+  if (!o.pmtu.empty() && o.pmtu != "do" && o.pmtu != "dont" && o.pmtu != "want") {
+    ping_error(fmt::format("invalid -M argument: {}", o.pmtu));
+    return exit_usage;
+  }
+  if (!o.pattern.empty() && !parse_pattern(o.pattern)) {
+    ping_error(fmt::format("patterns must be specified as hex digits: {}", o.pattern));
+    return exit_usage;
+  }
+  if (!read_tos(a.tos, o.tos)) return exit_usage;
+  if (!read_integer(a.size, 0, 2147483647, o.size)) return exit_failure;
+  if (!read_integer(a.ttl, 0, 255, o.ttl)) return exit_failure;
+  if (!read_integer(a.deadline, 0, 2147483647, o.deadline)) return exit_failure;
+  if (a.timeout) {
+    if (!read_real(a.timeout, "bad linger time", *(o.timeout = 0.0))) return exit_usage;
+    if (*o.timeout < 0 || *o.timeout > 2147483.0) {
+      ping_error(fmt::format("bad linger time: {}", *a.timeout));
+      return exit_usage;
+    }
+  }
+  if (!read_integer(a.ident, 0, 65535, o.ident)) return exit_failure;
+  if (const auto ip = ip_options_of(o); !ip) return ip.error();
+  if (o.host.empty()) {
+    ping_error("usage error: Destination address required");
+    return exit_failure;
+  }
+  return std::nullopt;
 }
 
 /// The subnet's broadcast address, or 255.255.255.255.
@@ -856,27 +948,24 @@ bool is_broadcast(Ipv4Address target, const os::RouteDecision& route) {
   return target.in_prefix(route.source, plen) && (target.value() & host_bits) == host_bits;
 }
 
-int run_ping(PingOptions& o) {
+int run_ping(const PingArgs& args, PingOptions& o) {
+  if (const auto bad = check_args(args, o)) return *bad;
   const auto ip_options = ip_options_of(o);
-  if (!ip_options) return ip_options.error();
-  // iputils' strtol_or_err() exits 1, not 2.
-  if (!in_range(o.preload, 1, 65536) || !in_range(o.ident, 0, 65535)) return exit_failure;
   const auto target = resolve_ipv4(o.host);
   if (!target) {
     fmt::print(stderr, "ping: {}: {}\n", o.host, target.error());
     return exit_usage;
   }
   std::vector<std::uint8_t> pattern;
-  if (!o.pattern.empty()) {
-    auto p = parse_pattern(o.pattern);
-    if (!p) {
-      fmt::print(stderr, "ping: patterns must be specified as hex digits: {}\n", o.pattern);
-      return exit_usage;
-    }
-    pattern = *p;
+  if (!o.pattern.empty()) pattern = *parse_pattern(o.pattern);
+  // iputils takes any size on its command line, and refuses one that does
+  // not fit a datagram once it knows the options' room.
+  if (o.size > 65507) {
+    ping_error(fmt::format("packet size {} is too large. Maximum is 65507", o.size));
+    return exit_usage;
   }
-  if (o.size < 0 || o.size > 65507) {
-    fmt::print(stderr, "ping: invalid argument: '{}': out of range: 0 <= value <= 65507\n", o.size);
+  if (o.interval < 0) {
+    ping_error(fmt::format("bad timing interval: {}", *args.interval));
     return exit_usage;
   }
   if (o.flood && o.interval == 1.0) o.interval = 0;
@@ -936,22 +1025,17 @@ int run_ping(PingOptions& o) {
 
 Command register_ping(CLI::App& parent) {
   auto o = std::make_shared<PingOptions>();
+  auto a = std::make_shared<PingArgs>();
   CLI::App* app = parent.add_subcommand("ping", "Send ICMP echo requests, like iputils ping");
-  app->add_option("host", o->host, "Destination: an IPv4 address or a host name")->required();
-  app->add_option("-c", o->count, "Stop after sending COUNT probes")
-      ->check(CLI::PositiveNumber)
-      ->option_text("COUNT");
-  app->add_option("-i", o->interval, "Seconds between probes")
-      ->check(CLI::NonNegativeNumber)
-      ->option_text("INTERVAL");
-  app->add_option("-s", o->size, "Data bytes per probe (default 56)")->option_text("SIZE");
-  app->add_option("-t", o->ttl, "IP time to live")->check(CLI::Range(1, 255))->option_text("TTL");
-  app->add_option("-W", o->timeout, "Seconds to wait for a reply")
-      ->check(CLI::NonNegativeNumber)
-      ->option_text("TIMEOUT");
-  app->add_option("-w", o->deadline, "Stop after DEADLINE seconds")
-      ->check(CLI::NonNegativeNumber)
-      ->option_text("DEADLINE");
+  // Numbers are read as strings and checked by check_args(), as iputils
+  // checks them; a missing host is its "usage error" too.
+  app->add_option("host", o->host, "Destination: an IPv4 address or a host name");
+  app->add_option("-c", a->count, "Stop after sending COUNT probes")->option_text("COUNT");
+  app->add_option("-i", a->interval, "Seconds between probes")->option_text("INTERVAL");
+  app->add_option("-s", a->size, "Data bytes per probe (default 56)")->option_text("SIZE");
+  app->add_option("-t", a->ttl, "IP time to live")->option_text("TTL");
+  app->add_option("-W", a->timeout, "Seconds to wait for a reply")->option_text("TIMEOUT");
+  app->add_option("-w", a->deadline, "Stop after DEADLINE seconds")->option_text("DEADLINE");
   app->add_flag("-q", o->quiet, "Quiet: only the summary");
   app->add_flag("-f", o->flood, "Flood: as fast as replies come, or 100 per second");
   app->add_option("-I", o->interface, "Interface name or source address")->option_text("IFACE");
@@ -962,20 +1046,17 @@ Command register_ping(CLI::App& parent) {
   app->add_option("-p", o->pattern, "Fill the data with up to 16 bytes of hex")
       ->option_text("PATTERN");
   app->add_option("-M", o->pmtu, "Path MTU discovery: do (DF, no fragments), dont, want")
-      ->check(CLI::IsMember({"do", "dont", "want"}))
       ->option_text("do|dont|want");
-  app->add_option("-Q", o->tos, "Type of service byte")
-      ->check(CLI::Range(0, 255))
-      ->option_text("TOS");
+  app->add_option("-Q", a->tos, "Type of service byte")->option_text("TOS");
   app->add_flag("-v", o->verbose, "Verbose");
   app->add_flag("-R", o->record_route, "Record route: print the route the replies took");
   app->add_option("-T", o->timestamp, "IP timestamp option: tsonly or tsandaddr")
       ->option_text("TSTYPE");
-  app->add_option("-l", o->preload, "Send PRELOAD probes at once, then one per interval")
+  app->add_option("-l", a->preload, "Send PRELOAD probes at once, then one per interval")
       ->option_text("PRELOAD");
   app->add_flag("-A", o->adaptive, "Adaptive: the next probe as soon as a reply comes");
   app->add_flag("-b", o->broadcast, "Allow pinging a broadcast address");
-  app->add_option("-e", o->ident, "ICMP identifier")->option_text("IDENTIFIER");
+  app->add_option("-e", a->ident, "ICMP identifier")->option_text("IDENTIFIER");
   app->add_flag("-a", o->audible, "Audible: a bell with each reply");
   app->add_flag("-B", o->strict_source, "Keep the source address (and name it in the header)");
   app->add_flag("-r", o->dont_route, "Bypass routing: the target is on-link");
@@ -988,7 +1069,7 @@ Command register_ping(CLI::App& parent) {
                 "Spin on the receive ring instead of sleeping: lowest latency, one core busy");
   app->add_option("--pcap-out", o->link.pcap_out, "Write every frame sent and received to FILE")
       ->option_text("FILE");
-  return Command{app, [o] { return run_ping(*o); }};
+  return Command{app, [o, a] { return run_ping(*a, *o); }};
 }
 
 }  // namespace ersatz::tools

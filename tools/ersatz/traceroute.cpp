@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <ersatz/runtime/runtime.hpp>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "numbers.hpp"
 
 namespace ersatz::tools {
 namespace {
@@ -34,18 +36,23 @@ using wire::Ipv4Address;
 struct TracerouteOptions {
   std::string host;
   std::optional<long> packet_len;  // PACKETLEN: the whole IP datagram
-  bool numeric = false;            // -n
-  unsigned queries = 3;            // -q
-  unsigned max_hops = 30;          // -m
-  unsigned first_hop = 1;          // -f
-  std::string wait = "5,3,10";     // -w MAX,HERE,NEAR
-  unsigned sim_queries = 16;       // -N
-  double send_wait = 0;            // -z: seconds, or milliseconds from 10 up
-  bool icmp = false;               // -I
-  bool dont_fragment = false;      // -F
-  int tos = 0;                     // -t
+  std::optional<std::string> packet_len_text;
+  bool numeric = false;         // -n
+  unsigned queries = 3;         // -q
+  unsigned max_hops = 30;       // -m
+  unsigned first_hop = 1;       // -f
+  std::string wait = "5,3,10";  // -w MAX,HERE,NEAR
+  unsigned sim_queries = 16;    // -N
+  double send_wait = 0;         // -z: seconds, or milliseconds from 10 up
+  bool icmp = false;            // -I
+  bool dont_fragment = false;   // -F
+  int tos = 0;                  // -t
   bool json = false;
   LinkFlags link;
+  /// The numeric flags as typed, read by read_numbers() as traceroute
+  /// reads them (strtol base 0, strtod: nothing may follow the number).
+  std::optional<std::string> queries_text, max_hops_text, first_hop_text, sim_queries_text,
+      send_wait_text, tos_text;
 };
 
 // traceroute's limits and defaults (its -h text).
@@ -76,20 +83,22 @@ std::optional<WaitSpec> parse_wait(const std::string& text) {
   return w;
 }
 
-/// Where the host argument sits in the command line as traceroute would
-/// count it (its argv, with "traceroute" as argv[0]), for its "Cannot
-/// handle" line.
-int host_argc(const std::string& host) {
+/// Where `arg` is on the command line, counted as traceroute counts its
+/// argv (1: the first word after "traceroute").
+int arg_position(const std::string& arg) {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
   std::vector<std::string> args;
   for (std::string a; std::getline(in, a, '\0');) args.push_back(a);
   std::size_t sub = 0;
   while (sub < args.size() && args[sub] != "traceroute") ++sub;
   for (std::size_t i = sub + 1; i < args.size(); ++i) {
-    if (args[i] == host) return static_cast<int>(i - sub);
+    if (args[i] == arg) return static_cast<int>(i - sub);
   }
   return 1;
 }
+
+/// Where the host argument sits, for traceroute's "Cannot handle" line.
+int host_argc(const std::string& host) { return arg_position(host); }
 
 /// A hop's address as traceroute prints it: "name (address)", the address
 /// twice when it has no name, or the address alone with -n.
@@ -183,6 +192,45 @@ class TraceroutePrinter final : public trace::TraceListener {
   std::vector<trace::ProbeResult> hop_;
 };
 
+/// The numeric flags, as traceroute's CLIF_parse_int()/CLIF_parse_float()
+/// read them while it parses its command line (before the host is looked
+/// up): a bad one is "Cannot handle `-X' option with arg `V' (argc N)",
+/// exit 2.
+bool read_numbers(TracerouteOptions& o) {
+  auto bad = [](char flag, const std::string& text) {
+    fmt::print(stderr, "Cannot handle `-{}' option with arg `{}' (argc {})\n", flag, text,
+               arg_position(text));
+    return false;
+  };
+  const std::pair<char, std::optional<std::string>*> ints[] = {{'q', &o.queries_text},
+                                                               {'m', &o.max_hops_text},
+                                                               {'f', &o.first_hop_text},
+                                                               {'N', &o.sim_queries_text},
+                                                               {'t', &o.tos_text}};
+  for (const auto& [flag, text] : ints) {
+    if (!*text) continue;
+    const auto v = parse_whole(**text, 0);
+    if (!v || *v < INT_MIN || *v > INT_MAX) return bad(flag, **text);
+    const int n = static_cast<int>(*v);
+    switch (flag) {
+      // traceroute keeps these unsigned: a negative count wraps, and the
+      // range checks then refuse it.
+      case 'q': o.queries = static_cast<unsigned>(n); break;
+      case 'm': o.max_hops = static_cast<unsigned>(n); break;
+      case 'f': o.first_hop = static_cast<unsigned>(n); break;
+      case 'N': o.sim_queries = static_cast<unsigned>(n); break;
+      default: o.tos = n; break;
+    }
+  }
+  if (!parse_wait(o.wait)) return bad('w', o.wait);
+  if (o.send_wait_text) {
+    const LenientReal r = parse_real_lenient(*o.send_wait_text);
+    if (r.out_of_range || r.garbage) return bad('z', *o.send_wait_text);
+    o.send_wait = r.value;
+  }
+  return true;
+}
+
 /// traceroute's ex_error(): one line on stderr, exit 2.
 int refuse(const std::string& message) {
   fmt::print(stderr, "{}\n", message);
@@ -190,6 +238,7 @@ int refuse(const std::string& message) {
 }
 
 int run_traceroute(TracerouteOptions& o) {
+  if (!read_numbers(o)) return exit_usage;
   // traceroute resolves the host while it parses its command line, before
   // it checks the other values.
   const auto target = resolve_ipv4(o.host);
@@ -199,8 +248,17 @@ int run_traceroute(TracerouteOptions& o) {
                host_argc(o.host));
     return exit_usage;
   }
-  const auto wait = parse_wait(o.wait);
-  if (!wait) return refuse(fmt::format("Cannot handle `-w' option with arg `{}'", o.wait));
+  // The packet length is the one value traceroute reads after the host.
+  if (o.packet_len_text) {
+    const auto v = parse_whole(*o.packet_len_text, 0);
+    if (!v || *v < LONG_MIN || *v > LONG_MAX) {
+      return refuse(
+          fmt::format("Cannot handle \"packetlen\" cmdline arg `{}' on position 2 (argc {})",
+                      *o.packet_len_text, arg_position(*o.packet_len_text)));
+    }
+    o.packet_len = static_cast<long>(*v);
+  }
+  const auto wait = parse_wait(o.wait);  // read_numbers() checked it parses
   if (o.first_hop == 0 || o.first_hop > o.max_hops) return refuse("first hop out of range");
   if (o.max_hops > max_hops_limit) return refuse("max hops cannot be more than 255");
   if (o.queries == 0 || o.queries > max_queries) return refuse("no more than 10 probes per hop");
@@ -293,26 +351,24 @@ Command register_traceroute(CLI::App& parent) {
   CLI::App* app =
       parent.add_subcommand("traceroute", "Trace the route to a host, like traceroute 2.1");
   app->add_option("host", o->host, "Destination: an IPv4 address or a host name")->required();
-  app->add_option("packetlen", o->packet_len,
+  app->add_option("packetlen", o->packet_len_text,
                   "The whole packet's length (default 60: an IP header and 40 bytes)");
   app->add_flag("-n", o->numeric, "Do not resolve addresses to names");
-  app->add_option("-q", o->queries, "Probes per hop (default 3)")->option_text("NQUERIES");
-  app->add_option("-m", o->max_hops, "The largest TTL (default 30)")->option_text("MAX_TTL");
-  app->add_option("-f", o->first_hop, "The first TTL (default 1)")->option_text("FIRST_TTL");
+  app->add_option("-q", o->queries_text, "Probes per hop (default 3)")->option_text("NQUERIES");
+  app->add_option("-m", o->max_hops_text, "The largest TTL (default 30)")->option_text("MAX_TTL");
+  app->add_option("-f", o->first_hop_text, "The first TTL (default 1)")->option_text("FIRST_TTL");
   app->add_option("-w", o->wait,
                   "Wait at most MAX seconds, HERE times a round trip of the same hop, NEAR "
                   "times one of a later hop (default 5,3,10)")
       ->option_text("MAX,HERE,NEAR");
-  app->add_option("-N", o->sim_queries, "Probes in flight at once (default 16)")
+  app->add_option("-N", o->sim_queries_text, "Probes in flight at once (default 16)")
       ->option_text("SQUERIES");
-  app->add_option("-z", o->send_wait,
+  app->add_option("-z", o->send_wait_text,
                   "Least time between probes: seconds, or milliseconds from 10 up")
       ->option_text("SENDWAIT");
   app->add_flag("-I", o->icmp, "ICMP echo probes instead of UDP");
   app->add_flag("-F", o->dont_fragment, "Set DF: a hop with a smaller MTU answers !F-<mtu>");
-  app->add_option("-t", o->tos, "Type of service byte")
-      ->check(CLI::Range(0, 255))
-      ->option_text("TOS");
+  app->add_option("-t", o->tos_text, "Type of service byte")->option_text("TOS");
   app->add_flag("--json", o->json, "JSON Lines: one object per hop");
   app->add_option("--backend", o->link.backend, "Raw device backend: afpacket, pcap or auto")
       ->option_text("NAME");
