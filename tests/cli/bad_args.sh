@@ -35,6 +35,7 @@ anchor_of() {
     sweep) command -v fping ;;
     traceroute) command -v traceroute ;;
     dump) command -v tcpdump ;;
+    arping) command -v arping ;;
   esac
 }
 
@@ -65,7 +66,7 @@ row() {
   local arc=$?
   check "$what: exit $arc as $(basename "$anchor")" test "$rc" -eq "$arc"
   case $tool in
-    ping | traceroute)
+    ping | traceroute | arping)
       check "$what: the same lines as $(basename "$anchor")" diff -u "$tmp/aerr" "$tmp/err" ;;
     dump)
       sed 's/^tcpdump: /ersatz: /' "$tmp/aerr" >"$tmp/aerr2"
@@ -190,6 +191,27 @@ row A dump 1 -r /nonexistent/x.pcap -- "ersatz: /nonexistent/x.pcap: No such fil
 row - dump 2 -- "ersatz: dump: -r FILE or -i [IFACE] is required (try 'ersatz dump --help')"
 row - dump 2 -r a.pcap -i lo -- "ersatz: --read excludes --interface (try 'ersatz dump --help')"
 row - dump 2 --backend bogus -r x -- "ersatz: --backend: bogus not in {auto,afpacket,pcap,tap} (try 'ersatz dump --help')"
+
+# ---------------------------------------------------------------- arping (iputils 20221126: exit 1, 2)
+# -I names an interface that does not exist: were a value to pass, the tool
+# would stop at the device, before sending anything.
+row A arping 1 -c abc -I ez-nonexist0 198.18.0.1 -- "arping: invalid argument: 'abc'"
+row A arping 1 -c 0 -I ez-nonexist0 198.18.0.1 -- "arping: invalid argument: '0': out of range: 1 <= value <= 2147483647"
+row A arping 1 -c 99999999999 -I ez-nonexist0 198.18.0.1 -- "arping: invalid argument: '99999999999': out of range: 1 <= value <= 2147483647"
+row A arping 1 -w abc -I ez-nonexist0 198.18.0.1 -- "arping: invalid argument: 'abc'"
+row A arping 1 -w -1 -I ez-nonexist0 198.18.0.1 -- "arping: invalid argument: '-1': out of range: 0 <= value <= 2147483647"
+row A arping 1 -i abc -I ez-nonexist0 198.18.0.1 -- "arping: invalid argument: 'abc'"
+row A arping 2 -I ez-nonexist0 198.18.0.1 -- "arping: Device ez-nonexist0 not available."
+
+# ---------------------------------------------------------------- serve (no anchor: exit 2)
+row - serve 2 198.18.0.5/33 -I ez-nonexist0 -- "ersatz: serve: '198.18.0.5/33' is not ADDRESS/PREFIX"
+row - serve 2 abc -I ez-nonexist0 -- "ersatz: serve: 'abc' is not ADDRESS/PREFIX"
+row - serve 2 198.18.0.5/24 -I ez-nonexist0 --defend sometimes -- "ersatz: serve: --defend takes once, always or never, not 'sometimes'"
+row - serve 2 198.18.0.5/24 -I ez-nonexist0 --mac zz -- "ersatz: serve: 'zz' is not a unicast MAC address"
+row - serve 2 198.18.0.5/24 -I ez-nonexist0 --mac ff:ff:ff:ff:ff:ff -- "ersatz: serve: 'ff:ff:ff:ff:ff:ff' is not a unicast MAC address"
+row - serve 2 198.18.0.5/24 -I ez-nonexist0 -- "ersatz: ez-nonexist0: no such interface"
+row - serve 2 198.18.0.5/24 -- "ersatz: -I is required (try 'ersatz serve --help')"
+row - serve 2 -I ez-nonexist0 -- "ersatz: address is required (try 'ersatz serve --help')"
 
 # ---------------------------------------------------------------- route, interfaces, completion
 row - route 2 'bad_name!' -- "ersatz: route: 'bad_name!': Name or service not known (try 'ersatz route --help')"

@@ -212,20 +212,22 @@ int run_serve(const ServeOptions& o) {
     error_line(fmt::format("serve: --defend takes once, always or never, not '{}'", o.defend));
     return exit_usage;
   }
+  // Every value is checked before the interface is looked up, so that the
+  // error names what the user typed wrong.
+  std::optional<MacAddress> chosen_mac;
+  if (!o.mac.empty()) {
+    chosen_mac = MacAddress::parse(o.mac);
+    if (!chosen_mac || chosen_mac->is_multicast() || chosen_mac->is_zero()) {
+      error_line(fmt::format("serve: '{}' is not a unicast MAC address", o.mac));
+      return exit_usage;
+    }
+  }
   auto iface = os::find_interface(o.interface);
   if (!iface) {
     error_line(fmt::format("{}: no such interface", o.interface));
     return exit_usage;
   }
-  MacAddress mac = iface->mac;
-  if (!o.mac.empty()) {
-    auto m = MacAddress::parse(o.mac);
-    if (!m || m->is_multicast() || m->is_zero()) {
-      error_line(fmt::format("serve: '{}' is not a unicast MAC address", o.mac));
-      return exit_usage;
-    }
-    mac = *m;
-  }
+  const MacAddress mac = chosen_mac.value_or(iface->mac);
   // The kernel's own addresses are the kernel's to answer; its ARP would
   // never show us a conflict with itself.
   if (auto all = os::list_interfaces()) {
