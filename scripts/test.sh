@@ -20,7 +20,7 @@ for preset in dev asan; do
   fi
   echo "== $preset: ctest"
   log=$(mktemp)
-  ctest --preset "$preset" -j "$jobs" 2>&1 | tee "$log"
+  ctest --preset "$preset" -j "$jobs" --output-on-failure 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   [ "$rc" -eq 0 ] || status=1
   # "100% tests passed, 0 tests failed out of 61"
