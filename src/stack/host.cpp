@@ -230,7 +230,13 @@ void Host::receive_arp(ConstBytes l3, MonoTime now, Outbox& out) {
     return;
   }
   const bool for_us = a->target_ip == config_.address;
-  neighbors_.on_arp(a->source_ip, a->source_hw, for_us, now, actions_);
+  // Other opcodes (RARP, InARP, nonsense) say nothing about IPv4 neighbours.
+  if (a->operation != arp::Operation::request && a->operation != arp::Operation::reply) {
+    drops_.bump(DropReason::arp_unsupported);
+    return;
+  }
+  neighbors_.on_arp({a->source_ip, a->source_hw, for_us, a->operation == arp::Operation::reply},
+                    now, actions_);
   apply(actions_, out);
   // RFC 826: "?Is the opcode ares_op$REQUEST? Yes: swap ... send". Only for
   // an address ersatz owns; otherwise the kernel answers.

@@ -44,6 +44,7 @@ NeighborCache::Entry& NeighborCache::insert(wire::Ipv4Address ip, MonoTime now) 
   e.ip = ip;
   e.last_used = now;
   entries_.push_back(std::move(e));
+  peak_size_ = std::max(peak_size_, entries_.size());
   return entries_.back();
 }
 
@@ -103,29 +104,40 @@ std::optional<wire::MacAddress> NeighborCache::lookup(wire::Ipv4Address ip, Mono
   return std::nullopt;
 }
 
-void NeighborCache::on_arp(wire::Ipv4Address sender_ip, wire::MacAddress sender_mac,
-                           bool we_are_target, MonoTime now, NeighborActions& out) {
+void NeighborCache::on_arp(const Heard& arp, MonoTime now, NeighborActions& out) {
   // A sender of 0.0.0.0 is an RFC 5227 probe and says nothing about
   // where an address lives; broadcast or multicast MACs are never
   // neighbours.
-  if (sender_ip.is_unspecified() || sender_mac.is_multicast()) return;
-  Entry* e = find_mut(sender_ip);
+  if (arp.sender_ip.is_unspecified() || arp.sender_mac.is_multicast()) return;
+  Entry* e = find_mut(arp.sender_ip);
   if (e == nullptr) {
-    if (!we_are_target) return;
-    e = &insert(sender_ip, now);
-  } else if ((e->state == NeighborState::reachable || e->state == NeighborState::stale ||
-              e->state == NeighborState::probe) &&
-             e->mac != sender_mac && !e->warned) {
-    out.changes.push_back({sender_ip, e->mac, sender_mac});
-    e->warned = true;
+    if (!arp.to_us) return;
+    e = &insert(arp.sender_ip, now);
+  } else if (e->state == NeighborState::incomplete || e->state == NeighborState::failed) {
+    // While we ask, only ARP addressed to us answers: a gratuitous claim
+    // racing the real answer must not win it.
+    if (!arp.to_us) return;
+  } else if (e->mac != arp.sender_mac) {
+    const bool asked = e->state == NeighborState::probe && arp.to_us && arp.is_reply;
+    if (!e->warned) {
+      out.changes.push_back({arp.sender_ip, e->mac, arp.sender_mac, asked});
+      e->warned = true;
+    }
+    if (!asked) {
+      if (e->state == NeighborState::reachable && now - e->confirmed >= config_.retrans) {
+        e->state = NeighborState::stale;
+        e->deadline = now + config_.stale_lifetime;
+      }
+      return;
+    }
   }
-  e->mac = sender_mac;
+  e->mac = arp.sender_mac;
   e->state = NeighborState::reachable;
   e->confirmed = now;
   e->deadline = now + config_.reachable;
   e->probes = 0;
   if (!e->queue.empty()) {
-    out.resolved.push_back({sender_ip, sender_mac, std::move(e->queue)});
+    out.resolved.push_back({arp.sender_ip, arp.sender_mac, std::move(e->queue)});
     e->queue.clear();
   }
 }

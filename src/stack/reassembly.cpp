@@ -97,6 +97,8 @@ Reassembler::Outcome Reassembler::add(const ipv4::Packet<>& f, MonoTime now) {
   std::copy(data.begin(), data.end(), p->payload.begin() + static_cast<std::ptrdiff_t>(begin));
   if (begin == 0) p->header.assign(f.header().begin(), f.header().end());
   held_ += p->cost() - before;
+  peak_held_ = std::max(peak_held_, held_);
+  peak_datagrams_ = std::max(peak_datagrams_, datagrams_.size());
 
   // Insert the piece and merge neighbours, keeping the list sorted.
   auto at = std::lower_bound(p->pieces.begin(), p->pieces.end(), begin,

@@ -252,7 +252,16 @@ std::optional<std::size_t> Traceroute::slot_for_seq(std::uint16_t ident,
 
 std::optional<std::size_t> Traceroute::match(const stack::IcmpDelivery& d) const {
   const icmpv4::Packet<>& m = d.message;
-  if (m.type() == icmpv4::Type::echo_reply) return slot_for_seq(m.ident(), m.seq());
+  if (m.type() == icmpv4::Type::echo_reply) {
+    // Only the destination answers an echo, and it returns our data
+    // unchanged (RFC 792): anything else is somebody's forgery or another
+    // program's reply.
+    const ConstBytes ours = ConstBytes(message_).subspan(icmpv4::header_len);
+    if (d.src != config_.target || !d.checksum_ok ||
+        !std::equal(m.data().begin(), m.data().end(), ours.begin(), ours.end()))
+      return std::nullopt;
+    return slot_for_seq(m.ident(), m.seq());
+  }
   // Source quench and redirect say nothing about the path (traceroute
   // drops them too).
   if (!icmpv4::is_error(m.type()) || m.type() == icmpv4::Type::source_quench ||

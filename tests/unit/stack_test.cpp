@@ -208,7 +208,7 @@ TEST_F(StackTest, UnsolicitedArpDoesNotCreateEntries) {
   EXPECT_TRUE(out.empty());
 }
 
-TEST_F(StackTest, KnownNeighbourMacChangeIsReportedOnce) {
+TEST_F(StackTest, KnownNeighbourMacChangeIsReportedOnceAndNotBelieved) {
   Host host(config());
   Recorder rec;
   host.set_listener(&rec);
@@ -218,12 +218,80 @@ TEST_F(StackTest, KnownNeighbourMacChangeIsReportedOnce) {
   const MacAddress other({0x02, 0, 0, 0, 0, 0x66});
   for (int i = 0; i < 3; ++i) {
     host.receive(cb(arp_frame(arp::Operation::reply, other, kPeer, kOurMac, kUs, kOurMac)), {},
-                 t0 + 1s, out);
+                 t0 + 2s, out);
   }
   ASSERT_EQ(rec.changed.size(), 1u);
   EXPECT_EQ(rec.changed[0].from, kPeerMac);
   EXPECT_EQ(rec.changed[0].to, other);
+  EXPECT_FALSE(rec.changed[0].accepted);
+  // Kept, but to be checked again at its next use.
+  EXPECT_EQ(host.neighbors().find(kPeer)->mac, kPeerMac);
+  EXPECT_EQ(host.neighbors().find(kPeer)->state, NeighborState::stale);
+  out.clear();
+  const Bytes payload = icmp_bytes(icmpv4::Repr::echo_request(1, 1, {}));
+  ASSERT_TRUE(host.send(echo_repr(kPeer), cb(payload), kPeer, t0 + 3s, out));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(eth_of(out[0]).dst, kPeerMac);  // the datagram still goes to the known MAC
+  EXPECT_EQ(eth_of(out[1]).dst, kPeerMac);  // and so does the unicast check
+  // A reply to that check from a new MAC is believed (the neighbour moved).
+  host.receive(cb(arp_frame(arp::Operation::reply, other, kPeer, kOurMac, kUs, kOurMac)), {},
+               t0 + 3s + 1ms, out);
   EXPECT_EQ(host.neighbors().find(kPeer)->mac, other);
+  EXPECT_EQ(host.neighbors().find(kPeer)->state, NeighborState::reachable);
+}
+
+TEST_F(StackTest, GratuitousArpDoesNotAnswerOurRequest) {
+  Host host(config());
+  const Bytes payload = icmp_bytes(icmpv4::Repr::echo_request(1, 1, {}));
+  ASSERT_TRUE(host.send(echo_repr(kFar), cb(payload), kRouter, t0, out));  // asks for the gateway
+  out.clear();
+  const MacAddress stranger({0x02, 0x66, 0, 0, 0, 0x66});
+  // A gratuitous claim of the gateway's address races the real answer.
+  host.receive(cb(arp_frame(arp::Operation::reply, stranger, kRouter, MacAddress::broadcast(),
+                            kRouter, MacAddress::broadcast())),
+               {}, t0 + 1us, out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(host.neighbors().find(kRouter)->state, NeighborState::incomplete);
+  host.receive(cb(arp_frame(arp::Operation::reply, kRouterMac, kRouter, kOurMac, kUs, kOurMac)), {},
+               t0 + 2us, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(eth_of(out[0]).dst, kRouterMac);
+}
+
+TEST_F(StackTest, GratuitousArpSpoofingTheGatewayDoesNotRedirect) {
+  Host host(config());
+  host.receive(cb(arp_frame(arp::Operation::reply, kRouterMac, kRouter, kOurMac, kUs, kOurMac)), {},
+               t0, out);
+  // The gateway is known first (an entry is created only by ARP to us).
+  ASSERT_NE(host.neighbors().find(kRouter), nullptr);
+  const MacAddress stranger({0x02, 0x66, 0, 0, 0, 0x66});
+  const Bytes payload = icmp_bytes(icmpv4::Repr::echo_request(1, 1, {}));
+  int checks = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const auto now = t0 + std::chrono::milliseconds(i);
+    // Gratuitous requests and replies (sender = target = the gateway).
+    const auto op = i % 2 == 0 ? arp::Operation::request : arp::Operation::reply;
+    host.receive(cb(arp_frame(op, stranger, kRouter, MacAddress::broadcast(), kRouter,
+                              MacAddress::broadcast())),
+                 {}, now, out);
+    out.clear();
+    ASSERT_TRUE(host.send(echo_repr(kFar), cb(payload), kRouter, now, out));
+    bool checked = false;
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      EXPECT_EQ(eth_of(out[k]).dst, kRouterMac) << i;
+      checked = checked || eth_of(out[k]).ethertype == wire::EtherType::arp;
+    }
+    out.clear();
+    // The real gateway answers our unicast checks (at most one a second).
+    if (checked) {
+      ++checks;
+      host.receive(cb(arp_frame(arp::Operation::reply, kRouterMac, kRouter, kOurMac, kUs, kOurMac)),
+                   {}, now, out);
+    }
+  }
+  EXPECT_EQ(host.neighbors().find(kRouter)->mac, kRouterMac);
+  EXPECT_GE(checks, 1);
+  EXPECT_LE(checks, 2);  // 2 s of spoofing: one check a second at most
 }
 
 TEST_F(StackTest, TableIsBoundedUnderFloods) {

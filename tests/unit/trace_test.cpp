@@ -227,6 +227,31 @@ TEST(Traceroute, IcmpEchoEndsAtTheEchoReply) {
   EXPECT_EQ(lab.rec.probes.back().reply_ttl, 61);
 }
 
+TEST(Traceroute, ForgedEchoRepliesAreNoAnswer) {
+  Lab lab;
+  const TraceConfig c = Lab::config(Method::icmp);
+  // For each probe of hop 1, before any real answer: our exact reply from a
+  // stranger, and a reply from the target whose data is not ours.
+  std::vector<std::byte> ours(c.data_len), changed(c.data_len);
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    ours[i] = static_cast<std::byte>(0x40 + (i & 0x3f));
+    changed[i] = ours[i] ^ std::byte{0x5a};
+  }
+  for (std::uint16_t k = 0; k < 3; ++k) {
+    const auto seq = static_cast<std::uint16_t>(c.first_seq + k);
+    lab.net.inject(lab.net.ip_frame(Ipv4Address(198, 18, 99, 9), kUs,
+                                    icmpv4::Repr::echo_reply(c.ident, seq, ours)),
+                   lab.clock.now() + 10us);
+    lab.net.inject(lab.net.ip_frame(kTarget, kUs, icmpv4::Repr::echo_reply(c.ident, seq, changed)),
+                   lab.clock.now() + 20us);
+  }
+  lab.run(c);
+  EXPECT_EQ(lab.lines(),
+            (std::vector<std::string>{"1 198.18.0.254 198.18.0.254 198.18.0.254", "2 * * *",
+                                      "3 198.18.12.254 198.18.12.254 198.18.12.254",
+                                      "4 198.18.13.2 198.18.13.2 198.18.13.2"}));
+}
+
 TEST(Traceroute, OneProbePerHopAndFirstAndMaxHop) {
   Lab lab;
   TraceConfig c = Lab::config();

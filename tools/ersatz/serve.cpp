@@ -96,7 +96,13 @@ class ServePrinter {
         fmt::print("{}\"{}\":{}", first ? "" : ",", to_string(r), d[r]);
         first = false;
       }
-      fmt::print("}}}}\n");
+      const auto& n = host.neighbors();
+      const auto& r = host.reassembler();
+      fmt::print(
+          "}},\"peak\":{{\"neighbors\":{},\"neighbors_max\":{},\"reassemblies\":{},"
+          "\"reassemblies_max\":{},\"reassembly_bytes\":{},\"reassembly_bytes_max\":{}}}}}\n",
+          n.peak_size(), n.config().capacity, r.peak_in_progress(), r.config().max_datagrams,
+          r.peak_bytes_held(), r.config().budget);
       std::fflush(stdout);
       return;
     }
@@ -113,6 +119,13 @@ class ServePrinter {
       first = false;
     }
     fmt::print("{}\n", first ? "" : ")");
+    // The tables' high-water marks against their bounds: what a flood of
+    // senders or fragments could reach.
+    const auto& n = host.neighbors();
+    const auto& r = host.reassembler();
+    fmt::print("held at most: {}/{} neighbours, {}/{} reassemblies, {}/{} reassembly bytes\n",
+               n.peak_size(), n.config().capacity, r.peak_in_progress(), r.config().max_datagrams,
+               r.peak_bytes_held(), r.config().budget);
     std::fflush(stdout);
   }
 

@@ -14,7 +14,8 @@ enum class DropReason : std::uint8_t {
   eth_not_for_us,    ///< destination MAC neither ours nor broadcast
   eth_unknown_type,  ///< an ethertype the stack does not speak
   arp_truncated,
-  arp_unsupported,  ///< hrd, pro, hln or pln other than Ethernet/IPv4 (RFC 826)
+  arp_unsupported,  ///< hrd, pro, hln or pln other than Ethernet/IPv4 (RFC 826), or an op other
+                    ///< than request/reply
   ip_truncated,
   ip_bad_version,     ///< RFC 1122 §3.2.1.1
   ip_bad_header_len,  ///< RFC 1812 §5.2.2

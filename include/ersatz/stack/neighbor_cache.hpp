@@ -56,10 +56,13 @@ struct NeighborActions {
     wire::Ipv4Address ip;
     std::vector<Datagram> queued;  ///< never sent
   };
+  /// A different MAC was heard for a known neighbour: `to` replaced
+  /// `from` if `accepted`, else `from` was kept (see NeighborCache::on_arp).
   struct MacChanged {
     wire::Ipv4Address ip;
     wire::MacAddress from;
     wire::MacAddress to;
+    bool accepted = true;
   };
   std::vector<Request> requests;
   std::vector<Resolved> resolved;
@@ -90,11 +93,27 @@ class NeighborCache {
   std::optional<wire::MacAddress> lookup(wire::Ipv4Address ip, MonoTime now, NeighborActions& out,
                                          Datagram* datagram = nullptr);
 
-  /// An ARP packet arrived from `sender_ip`/`sender_mac`. RFC 826's merge:
-  /// an existing entry is updated; a new one is created only when we are
-  /// the target, so unsolicited ARP cannot fill the table.
-  void on_arp(wire::Ipv4Address sender_ip, wire::MacAddress sender_mac, bool we_are_target,
-              MonoTime now, NeighborActions& out);
+  /// What an ARP packet says about its sender.
+  struct Heard {
+    wire::Ipv4Address sender_ip;
+    wire::MacAddress sender_mac;
+    bool to_us = false;     ///< its target protocol address is ours
+    bool is_reply = false;  ///< ar$op is REPLY
+  };
+  /// An ARP packet arrived. RFC 826's merge, with two limits against
+  /// spoofing:
+  /// - a new entry is created, and an unresolved one (INCOMPLETE, FAILED)
+  ///   resolved, only by ARP whose target is us, so unsolicited ARP cannot
+  ///   fill the table nor win the race with the real answer;
+  /// - a known neighbour's MAC is replaced only while we are asking for it
+  ///   (PROBE) and by a reply addressed to us. ARP has no
+  ///   "override" flag, so an unsolicited claim of another MAC is treated
+  ///   as RFC 4861 §7.2.5 treats an advertisement without one: the entry is
+  ///   kept, reported once, and (if confirmed over `retrans` ago) marked
+  ///   STALE so that its next use re-checks it with a unicast request.
+  ///   Without this, one gratuitous ARP naming the gateway at a stranger's
+  ///   MAC would send every probe to the stranger.
+  void on_arp(const Heard& arp, MonoTime now, NeighborActions& out);
 
   /// Timers: retries, failures, ageing.
   void poll(MonoTime now, NeighborActions& out);
@@ -115,6 +134,9 @@ class NeighborCache {
   };
   const Entry* find(wire::Ipv4Address ip) const noexcept;
   std::size_t size() const noexcept { return entries_.size(); }
+  /// The most entries ever held at once (never above the capacity).
+  std::size_t peak_size() const noexcept { return peak_size_; }
+  const NeighborConfig& config() const noexcept { return config_; }
 
  private:
   Entry* find_mut(wire::Ipv4Address ip) noexcept;
@@ -123,6 +145,7 @@ class NeighborCache {
   void enqueue(Entry& e, Datagram* datagram, NeighborActions& out);
 
   NeighborConfig config_;
+  std::size_t peak_size_ = 0;
   std::vector<Entry> entries_;  // small and scanned linearly: capacity is hundreds
 };
 

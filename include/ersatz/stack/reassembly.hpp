@@ -47,6 +47,10 @@ class Reassembler {
 
   std::size_t in_progress() const noexcept { return datagrams_.size(); }
   std::size_t bytes_held() const noexcept { return held_; }
+  /// The most ever held at once, to show the bounds hold under floods.
+  std::size_t peak_in_progress() const noexcept { return peak_datagrams_; }
+  std::size_t peak_bytes_held() const noexcept { return peak_held_; }
+  const ReassemblyConfig& config() const noexcept { return config_; }
 
  private:
   struct Piece {
@@ -73,6 +77,8 @@ class Reassembler {
   ReassemblyConfig config_;
   std::vector<Pending> datagrams_;
   std::size_t held_ = 0;
+  std::size_t peak_datagrams_ = 0;
+  std::size_t peak_held_ = 0;
 };
 
 }  // namespace ersatz::stack
