@@ -18,6 +18,11 @@ ersatz=$(pwd)/build/release/ersatz
 
 source tests/lab/lab.sh
 lab_up
+# The router answers every probe that asks for an ICMP error: with Linux's
+# default limit (a burst of 6, then one a second per destination) the
+# pings, sweep and traceroute below would share one allowance, and
+# traceroute would print `*` where the router is in fact there.
+ip netns exec "$LAB_ROUTER" sysctl -qw net.ipv4.icmp_ratelimit=0
 
 run() {
   printf '\n\033[1m$ %s\033[0m\n' "$*"

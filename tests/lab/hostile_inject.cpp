@@ -44,7 +44,8 @@
 // to the victim from distinct sources. Both fill tables unless they are
 // bounded (item 2).
 //
-// At the end it prints "sent N", "probes_seen N" and "kind NAME N" lines.
+// At the end it prints "sent N", "probes_seen N", "seconds S" and "kind NAME
+// N" lines.
 // Only for the lab: tests/lab/hostile_lab.sh runs it inside namespaces it
 // created, with 198.18.0.0/15 addresses only.
 #include <fmt/format.h>
@@ -575,7 +576,8 @@ int main(int argc, char** argv) {
     }
   }
   (void)d.flush();
-  fmt::print("sent {}\nprobes_seen {}\n", sent, forger.probes_seen());
+  const auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print("sent {}\nprobes_seen {}\nseconds {:.3f}\n", sent, forger.probes_seen(), took);
   if (opt->mix == "hostile") {
     for (std::size_t k = 0; k < hostile_kinds.size(); ++k)
       fmt::print("kind {} {}\n", hostile_kinds[k], per_kind[k]);
