@@ -122,10 +122,11 @@ attack_done() { # attack_done NAME: waits for the injector, adds up what it sent
   echo "  injected: $(tr '\n' ' ' <"$tmp/$1.inject")"
 }
 
-# sample PID FILE: VmRSS (kB) and open descriptors every 0.1 s while PID lives.
+# sample PID FILE: VmRSS (kB) and open descriptors every 0.1 s while PID
+# lives, until FILE.stop exists.
 sample() {
   local pid=$1 out=$2
-  while [ -e "/proc/$pid/status" ]; do
+  while [ -e "/proc/$pid/status" ] && [ ! -e "$out.stop" ]; do
     echo "$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null) $(ls "/proc/$pid/fd" 2>/dev/null | wc -l)"
     sleep 0.1
   done >"$out"
@@ -134,8 +135,10 @@ sample() {
 # by at most 512 kB over the first of them, descriptors do not change.
 flat() {
   local name=$1 file=$2 first last max fds_max fds_min
-  # Only whole samples (the process may end between the two reads).
-  awk 'NF == 2 && $1 > 0 && $2 > 0' "$file" >"$file.whole"
+  # Only whole samples (the process may end between the two reads), and
+  # not the last: it may catch the exit, where sweep and serve open a pipe
+  # for the child that closes their socket (defer_link_teardown).
+  awk 'NF == 2 && $1 > 0 && $2 > 0' "$file" | head -n -1 >"$file.whole"
   file=$file.whole
   read -r first _ < <(sed -n '6p' "$file")
   max=$(tail -n +6 "$file" | awk '$1 > m { m = $1 } END { print m + 0 }')
@@ -232,6 +235,8 @@ if serve_start serve; then
   attack serve "$SERVED_IP" --count "$frames" --rate "$rate"
   lab_in router ping -q -c $((frames * 500 / rate)) -i 0.002 -W 1 "$SERVED_IP" >"$tmp/serve.ping" 2>&1
   attack_done serve
+  touch "$tmp/serve.mem.stop"
+  sleep 0.2
   serve_stop serve
   serve_rc=$?
   line=$(grep 'packets transmitted' "$tmp/serve.ping")
