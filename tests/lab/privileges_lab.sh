@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lab: least privilege (issue 12, item 5), for ping, sweep and traceroute.
+# Lab: least privilege (issue 12, item 5), for every tool that opens a raw
+# device: ping, sweep, traceroute, arping, dump (live) and serve.
 #  (a) a copy of the binary with `setcap cap_net_raw+ep`, run by uid 65534
 #      (nobody, no groups) in the lab's client namespace, works;
 #  (b) a copy without the capability, run the same way, exits 2 with the
@@ -55,16 +56,26 @@ declare -A runs=(
   [ping]="ping -c 2 -i 0.2 -W 2 $LAB_ROUTER_IP"
   [sweep]="sweep 198.19.0.1 198.19.0.2 198.19.0.3"
   [traceroute]="traceroute -n -q 1 -w 2 $LAB_PEER_IP"
+  [arping]="arping -c 2 -w 3 $LAB_ROUTER_IP"
+  [dump]="dump -n -c 2 -i c0 icmp"
 )
 declare -A proof=(
   [ping]="2 packets transmitted, 2 received"
   [sweep]="198.19.0.3 is alive"
   [traceroute]=" $LAB_PEER_IP "
+  [arping]="Received 2 response(s)"
+  [dump]="ICMP echo request"
 )
+# dump needs something to see: the router pings the client meanwhile.
+traffic() {
+  [ "$1" = dump ] || return 0
+  lab_in router ping -c 8 -i 0.25 "$LAB_CLIENT_IP" >/dev/null 2>&1 &
+}
 
-for tool in ping sweep traceroute; do
+for tool in ping sweep traceroute arping dump; do
   # shellcheck disable=SC2086  # the words of the command line
   set -- ${runs[$tool]}
+  traffic "$tool"
   as_nobody "$tmp/ersatz-cap" "$@"
   rc=$?
   check "$tool, setcap copy as uid 65534: exit 0 (got $rc)" test $rc -eq 0
@@ -79,11 +90,35 @@ for tool in ping sweep traceroute; do
   check "$tool, no capability: the one line" diff -u "$tmp/want" "$tmp/err"
   check "$tool, no capability: nothing on stdout" test ! -s "$tmp/out"
 
+  traffic "$tool"
   lab_in client env ERSATZ_REPORT_CAPS=1 "$ersatz" "$@" >"$tmp/out" 2>"$tmp/err"
   rc=$?
   check "$tool as root: exit 0 (got $rc)" test $rc -eq 0
   check "$tool as root: CapEff 0 once open" grep -qxF "$zero_caps" "$tmp/err"
+  wait
 done
+
+# serve runs until told to stop: it must open the device (and drop to
+# CapEff 0) as uid 65534 with the file capability, claim its address, and
+# exit 0 on SIGTERM; without the capability it exits 2 at once.
+# (ip netns exec, setpriv and env each exec the next: $! is serve itself.)
+ip netns exec "$LAB_CLIENT" setpriv --reuid=65534 --regid=65534 --clear-groups \
+  env ERSATZ_REPORT_CAPS=1 "$tmp/ersatz-cap" serve 198.18.0.60/24 -I c0 >"$tmp/out" 2>"$tmp/err" &
+serve_pid=$!
+for _ in $(seq 1 120); do
+  grep -q '^serving ' "$tmp/out" && break
+  sleep 0.1
+done
+kill -TERM "$serve_pid" 2>/dev/null
+wait "$serve_pid"
+rc=$?
+check "serve, setcap copy as uid 65534: serving" grep -q '^serving 198.18.0.60' "$tmp/out"
+check "serve, setcap copy as uid 65534: exit 0 on SIGTERM (got $rc)" test $rc -eq 0
+check "serve, setcap copy as uid 65534: CapEff 0 once open" grep -qxF "$zero_caps" "$tmp/err"
+as_nobody "$tmp/ersatz-plain" serve 198.18.0.60/24 -I c0
+rc=$?
+check "serve, no capability: exit 2 (got $rc)" test $rc -eq 2
+check "serve, no capability: the one line" diff -u "$tmp/want" "$tmp/err"
 
 # The report is only there when asked for.
 lab_in client "$tmp/ersatz-cap" ping -c 1 -W 2 "$LAB_ROUTER_IP" >"$tmp/out" 2>"$tmp/err"

@@ -373,12 +373,10 @@ int run_arping(ArpingOptions& o) {
     if (s.source.is_unspecified() && !s.interface.ipv4.empty())
       s.source = s.interface.ipv4.front().address;
   }
-  if (!o.quiet) fmt::print("ARPING {} from {} {}\n", s.target, s.source, name);
   if (!o.dad && o.source.empty() && s.source.is_unspecified()) {
     fmt::print(stderr, "arping: no source address in not-DAD mode\n");
     return exit_usage;
   }
-  std::fflush(stdout);
 
   os::RouteDecision link_route;
   link_route.destination = s.target;
@@ -393,6 +391,10 @@ int run_arping(ArpingOptions& o) {
   dev_options.tx_timestamps = true;
   auto opened = open_link(link_route, o.link, dev_options);
   if (!opened) return exit_usage;
+  // Only now, as iputils (which opens its socket first): without the
+  // capability the one line on stderr is all there is.
+  if (!o.quiet) fmt::print("ARPING {} from {} {}\n", s.target, s.source, name);
+  std::fflush(stdout);
   runtime::signals::install();
   std::mt19937 rng(std::random_device{}());
   stack::Host host(host_config(link_route, static_cast<std::uint16_t>(rng())));

@@ -90,6 +90,9 @@ struct OpenedLink {
 /// teardown happens in it. Call it once all output is written. Linux only;
 /// elsewhere a no-op.
 void defer_link_teardown();
+/// With ERSATZ_REPORT_CAPS set, prints this process's CapEff line from
+/// /proc/self/status to stderr (Linux): called once privileges are dropped.
+void report_caps_if_asked();
 
 /// Opens the route's interface with the arp-or-icmp filter (unless
 /// `options` has a filter of its own), then drops

@@ -105,6 +105,19 @@ stack::HostConfig host_config(const os::RouteDecision& r, std::uint16_t first_id
   return c;
 }
 
+void report_caps_if_asked() {
+#if defined(__linux__)
+  // For tests/lab/privileges_lab.sh: the effective set as the kernel
+  // reports it once the device is open, seen from inside the process.
+  if (std::getenv("ERSATZ_REPORT_CAPS") != nullptr) {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("CapEff:", 0) == 0) fmt::print(stderr, "{}\n", line);
+    }
+  }
+#endif
+}
+
 void defer_link_teardown() {
 #if defined(__linux__)
   std::fflush(stdout);
@@ -173,16 +186,7 @@ tl::expected<OpenedLink, int> open_link(const os::RouteDecision& route, const Li
   // so that they inherit the empty sets.
   if (auto r = link::drop_privileges(); !r)
     error_line(fmt::format("cannot drop privileges: {}", r.error().message()));
-#if defined(__linux__)
-  // For tests/lab/privileges_lab.sh: the effective set as the kernel
-  // reports it once the device is open, seen from inside the process.
-  if (std::getenv("ERSATZ_REPORT_CAPS") != nullptr) {
-    std::ifstream status("/proc/self/status");
-    for (std::string line; std::getline(status, line);) {
-      if (line.rfind("CapEff:", 0) == 0) fmt::print(stderr, "{}\n", line);
-    }
-  }
-#endif
+  report_caps_if_asked();
 #if defined(__linux__)
   if (!lanes.empty()) out.lanes = std::make_unique<link::ParallelTx>(*out.device, std::move(lanes));
 #endif

@@ -259,6 +259,7 @@ int run_live(const DumpOptions& opt) {
     error_line(fmt::format("cannot drop privileges: {}", r.error().message()));
     return exit_failure;
   }
+  report_caps_if_asked();
   auto writer = open_writer(opt);
   if (!writer) {
     error_line(fmt::format("{}: {}", opt.write_file, writer.error().message()));
