@@ -20,6 +20,9 @@
 #   RUNS       executions per target (default 10000000)
 #   JOBS       targets run in parallel (default 1)
 #   MAX_TIME   seconds per target at most (default: no cap)
+#   DEADLINE   a time (anything `date -d` reads) by which every run must
+#              have ended: each target, as it starts, gets at most its share
+#              of the time left (left x JOBS / targets not yet started)
 #   OUT        results directory (default build/fuzz-scale/<UTC date-time>)
 #   BIN        where the fuzzers are (default build/fuzz/fuzz)
 #   KEEP_SCRATCH=1  keep the scratch corpora (e.g. to -merge=1 some back)
@@ -80,6 +83,7 @@ stat() { grep -oE "$1: [0-9]+" "$2" | tail -1 | grep -oE '[0-9]+$' || echo '?'; 
 
 run_one() {
   local t=$1
+  local max_time=$2
   local log=$out/$t.log
   local scratch=$scratch_root/$t
   mkdir -p "$scratch"
@@ -109,10 +113,28 @@ run_one() {
   return 0
 }
 
-echo "fuzz_at_scale: ${#targets[@]} targets, $runs runs each${max_time:+, at most ${max_time}s}, $jobs at a time; logs in $out" >&2
+deadline=
+if [ -n "${DEADLINE:-}" ]; then
+  deadline=$(date -d "$DEADLINE" +%s) || exit 1
+fi
+echo "fuzz_at_scale: ${#targets[@]} targets, $runs runs each${max_time:+, at most ${max_time}s}${deadline:+, all done by $(date -u -d "@$deadline" +%H:%M:%SZ)}, $jobs at a time; logs in $out" >&2
+left_to_start=${#targets[@]}
 for t in "${targets[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
-  run_one "$t" &
+  cap=$max_time
+  if [ -n "$deadline" ]; then
+    share=$(((deadline - $(date +%s)) * jobs / left_to_start))
+    left=$((deadline - $(date +%s)))
+    [ "$share" -gt "$left" ] && share=$left
+    if [ "$share" -lt 1 ]; then
+      echo "fuzz_at_scale: $t: not run, the deadline has passed" >&2
+      left_to_start=$((left_to_start - 1))
+      continue
+    fi
+    if [ -z "$cap" ] || [ "$share" -lt "$cap" ]; then cap=$share; fi
+  fi
+  left_to_start=$((left_to_start - 1))
+  run_one "$t" "$cap" &
 done
 wait
 
