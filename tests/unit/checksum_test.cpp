@@ -76,6 +76,24 @@ TEST(Checksum, IncrementalUpdateMatchesRecompute) {
   }
 }
 
+TEST(Checksum, IncrementalUpdateToAllZeroDataNeedsRecompute) {
+  // The one case eqn. 3 gets wrong (fuzz/regressions/fuzz_checksum/
+  // crash-update-to-all-zero-data): the only non-zero covered word becomes
+  // zero. The sum is then +0 and only 0xffff verifies; eqn. 3 gives 0x0000.
+  Bytes h(4);
+  store_be16(test::mb(h), 2, 0x5a5a);
+  const std::uint16_t before = checksum::compute(cb(h));
+  EXPECT_EQ(before, 0xa5a5);
+  const std::uint16_t updated = checksum::update(before, 0x5a5a, 0x0000);
+  EXPECT_EQ(updated, 0x0000);
+  store_be16(test::mb(h), 2, 0);
+  EXPECT_EQ(checksum::compute(cb(h)), 0xffff);
+  store_be16(test::mb(h), 0, updated);
+  EXPECT_FALSE(checksum::verify(cb(h)));
+  store_be16(test::mb(h), 0, 0xffff);
+  EXPECT_TRUE(checksum::verify(cb(h)));
+}
+
 TEST(Checksum, Rfc1624Example) {
   // RFC 1624 §4's example: HC = 0xdd2f, m = 0x5555 → m' = 0x3285 gives 0x0000.
   static_assert(checksum::update(0xdd2f, 0x5555, 0x3285) == 0x0000);

@@ -81,7 +81,11 @@ inline bool verify(ConstBytes data) noexcept { return ones_sum(data) == 0xffff; 
 
 /// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), when one 16-bit word of the
 /// covered data changes from `old_word` to `new_word`. Unlike eqn. 2 it never
-/// yields 0x0000 from a non-zero sum (the -0 problem of §3).
+/// yields 0x0000 from a non-zero sum (the -0 problem of §3). One case it
+/// cannot get right: when the change leaves every covered word zero, the
+/// sum is +0 and the checksum must be 0xffff, but eqn. 3 computes -0 and
+/// gives 0x0000, which does not verify (found by fuzz_checksum). An IPv4
+/// header never sums to +0 (its version nibble); elsewhere, recompute.
 constexpr std::uint16_t update(std::uint16_t hc, std::uint16_t old_word,
                                std::uint16_t new_word) noexcept {
   std::uint32_t sum = static_cast<std::uint16_t>(~hc);
