@@ -18,11 +18,6 @@ ersatz=$(pwd)/build/release/ersatz
 
 source tests/lab/lab.sh
 lab_up
-# The router answers every probe that asks for an ICMP error: with Linux's
-# default limit (a burst of 6, then one a second per destination) the
-# pings, sweep and traceroute below would share one allowance, and
-# traceroute would print `*` where the router is in fact there.
-ip netns exec "$LAB_ROUTER" sysctl -qw net.ipv4.icmp_ratelimit=0
 
 run() {
   printf '\n\033[1m$ %s\033[0m\n' "$*"
@@ -36,13 +31,16 @@ in_client "$ersatz" route "$LAB_PEER_IP"
 in_client "$ersatz" ping -c 3 "$LAB_ROUTER_IP"
 in_client "$ersatz" ping -c 3 "$LAB_PEER_IP"
 in_client "$ersatz" ping -c 1 -t 1 "$LAB_PEER_IP" || true
+# traceroute's lines: the router, then the peer; then !H for an address
+# the router has an `unreachable` route to. Before the sweeps: the router
+# sends its ICMP errors to one source from a bucket of 6, refilled one a
+# second (time exceeded and a route's errors alike), and the sweep's
+# errors would empty it.
+in_client "$ersatz" traceroute -n "$LAB_PEER_IP"
+in_client "$ersatz" traceroute -n -q 1 -m 3 "$LAB_UNREACHABLE_IP" || true
 # fping's lines for a mix of live, routed-unreachable and silent targets,
 # then a whole /16 behind the router (AnyIP) with the statistics.
 in_client "$ersatz" sweep -e -r 1 "$LAB_ROUTER_IP" "$LAB_PEER_IP" 198.19.0.5 "$LAB_UNREACHABLE_IP" \
   "$LAB_NOBODY_IP" || true
 in_client "$ersatz" sweep -q -s -g 198.19.0.0/16
-# traceroute's lines: the router, then the peer; then !H for an address
-# the router has an `unreachable` route to.
-in_client "$ersatz" traceroute -n "$LAB_PEER_IP"
-in_client "$ersatz" traceroute -n -q 1 -m 3 "$LAB_UNREACHABLE_IP" || true
 run "$ersatz" dump -c 12 -r tests/data/sample.pcap
