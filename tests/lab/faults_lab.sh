@@ -29,12 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fails=0
-check() { # check DESCRIPTION CONDITION...
-  local what=$1
-  shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
-}
 
 # faults loss|dup PERCENT: (re)install the router's fault and the counters.
 faults() {

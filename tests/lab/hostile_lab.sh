@@ -52,17 +52,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fails=0
-check() { # check DESCRIPTION CONDITION...
-  local what=$1
-  shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
-}
 # The ASan build keeps freed memory in quarantine: its resident size is not
 # the program's. Memory is then reported, not checked.
 asan=0
-readelf -d "$ersatz" 2>/dev/null | grep -q 'libasan' && asan=1
-nm -C "$ersatz" 2>/dev/null | grep -q '__asan_init' && asan=1
+lab_is_asan "$ersatz" && asan=1
 
 SERVED_IP=198.18.0.50
 DEAD=(198.18.0.77 198.18.200.1 198.18.200.2 198.18.200.3 198.18.200.4)

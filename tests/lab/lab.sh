@@ -50,6 +50,21 @@ lab_in() {
 
 lab_nft() { ip netns exec "$LAB_ROUTER" nft "$@"; }
 
+# check DESCRIPTION CONDITION...: runs the condition, prints "ok" or "FAIL"
+# with the description, and counts failures in $fails.
+fails=0
+check() {
+  local what=$1
+  shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
+}
+
+# lab_is_asan BINARY: true for an AddressSanitizer build, whose resident
+# size (quarantine) and descriptors are not the program's own.
+lab_is_asan() {
+  readelf -d "$1" 2>/dev/null | grep -q 'libasan' || nm -C "$1" 2>/dev/null | grep -q '__asan_init'
+}
+
 lab_up() {
   if [ "$(id -u)" -ne 0 ]; then
     echo "SKIP: the lab needs root for network namespaces"

@@ -38,12 +38,6 @@ if ! setcap cap_net_raw+ep "$tmp/ersatz-cap" 2>"$tmp/setcap.err"; then
   exit 77
 fi
 
-fails=0
-check() { # check DESCRIPTION CONDITION...
-  local what=$1
-  shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
-}
 
 # as_nobody BINARY ARGS...: run in the client namespace as uid/gid 65534.
 as_nobody() {

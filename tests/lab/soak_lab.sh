@@ -16,21 +16,14 @@ probes=${SOAK_PROBES:-5000}
 sweeps=${SOAK_SWEEPS:-10}
 every=${SOAK_EVERY:-0.5}
 tmp=$(mktemp -d)
-fails=0
-check() { # check DESCRIPTION CONDITION...
-  local what=$1
-  shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
-}
+# shellcheck source-path=SCRIPTDIR source=lab.sh
+source "$here/lab.sh"
 asan=0
-readelf -d "$ersatz" 2>/dev/null | grep -q 'libasan' && asan=1
-nm -C "$ersatz" 2>/dev/null | grep -q '__asan_init' && asan=1
+lab_is_asan "$ersatz" && asan=1
 
 # The lab runs in a child shell, so that its EXIT trap has run (and the
 # namespaces are gone) before the check that none is left.
 (
-  # shellcheck source-path=SCRIPTDIR source=lab.sh
-  source "$here/lab.sh"
   lab_up
   echo "$LAB_ID" >"$tmp/lab_id"
   fails=0

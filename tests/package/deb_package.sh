@@ -24,15 +24,16 @@ for p in ersatz ersatz-dev libersatz0; do
 done
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
+# shellcheck source=../lab/lab.sh
+source "$src/tests/lab/lab.sh"
 failures=0
+# This test's own check (lab.sh has one too; this one counts $failures).
 check() {
   local what=$1
   shift
   if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failures=$((failures + 1)); fi
 }
 purge() { dpkg -P ersatz-dev ersatz libersatz0 >/dev/null 2>&1 || true; }
-# shellcheck source=../lab/lab.sh
-source "$src/tests/lab/lab.sh"
 cleanup() { purge; lab_down; rm -rf "$tmp"; }
 trap cleanup EXIT
 
