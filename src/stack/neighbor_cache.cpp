@@ -26,26 +26,31 @@ NeighborCache::Entry* NeighborCache::find_mut(wire::Ipv4Address ip) noexcept {
   return const_cast<Entry*>(std::as_const(*this).find(ip));
 }
 
-NeighborCache::Entry& NeighborCache::insert(wire::Ipv4Address ip, MonoTime now) {
+NeighborCache::Entry* NeighborCache::insert(wire::Ipv4Address ip, MonoTime now, bool passive) {
   if (entries_.size() >= config_.capacity) {
     // Evict the least recently used entry that nobody waits on; if every
-    // entry is resolving, the oldest of those.
-    auto victim =
-        std::min_element(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
-          const bool a_busy = !a.queue.empty();
-          const bool b_busy = !b.queue.empty();
-          if (a_busy != b_busy) return !a_busy;
-          return a.last_used < b.last_used;
-        });
+    // entry is resolving, the oldest of those. An entry made only because
+    // someone ARPed us (passive) may evict only another such entry: a
+    // flood of strangers must not push out the gateway we send through.
+    auto order = [](const Entry& a, const Entry& b) {
+      if (a.looked_up != b.looked_up) return !a.looked_up;
+      const bool a_busy = !a.queue.empty();
+      const bool b_busy = !b.queue.empty();
+      if (a_busy != b_busy) return !a_busy;
+      return a.last_used < b.last_used;
+    };
+    auto victim = std::min_element(entries_.begin(), entries_.end(), order);
+    if (passive && victim->looked_up) return nullptr;
     *victim = std::move(entries_.back());
     entries_.pop_back();
   }
   Entry e;
   e.ip = ip;
   e.last_used = now;
+  e.looked_up = !passive;
   entries_.push_back(std::move(e));
   peak_size_ = std::max(peak_size_, entries_.size());
-  return entries_.back();
+  return &entries_.back();
 }
 
 void NeighborCache::request(Entry& e, MonoTime now, NeighborActions& out, bool unicast) {
@@ -69,13 +74,14 @@ std::optional<wire::MacAddress> NeighborCache::lookup(wire::Ipv4Address ip, Mono
                                                       NeighborActions& out, Datagram* datagram) {
   Entry* e = find_mut(ip);
   if (e == nullptr) {
-    e = &insert(ip, now);
+    e = insert(ip, now, false);
     e->state = NeighborState::incomplete;
     enqueue(*e, datagram, out);
     request(*e, now, out, false);
     return std::nullopt;
   }
   e->last_used = now;
+  e->looked_up = true;
   switch (e->state) {
     case NeighborState::reachable: return e->mac;
     case NeighborState::stale:
@@ -112,7 +118,8 @@ void NeighborCache::on_arp(const Heard& arp, MonoTime now, NeighborActions& out)
   Entry* e = find_mut(arp.sender_ip);
   if (e == nullptr) {
     if (!arp.to_us) return;
-    e = &insert(arp.sender_ip, now);
+    e = insert(arp.sender_ip, now, true);
+    if (e == nullptr) return;
   } else if (e->state == NeighborState::incomplete || e->state == NeighborState::failed) {
     // While we ask, only ARP addressed to us answers: a gratuitous claim
     // racing the real answer must not win it.

@@ -307,6 +307,29 @@ TEST_F(StackTest, TableIsBoundedUnderFloods) {
   EXPECT_EQ(host.neighbors().size(), 16u);
 }
 
+TEST_F(StackTest, ArpFloodDoesNotEvictTheGateway) {
+  NeighborConfig n;
+  n.capacity = 16;
+  Host host(config(), n);
+  host.receive(cb(arp_frame(arp::Operation::reply, kRouterMac, kRouter, kOurMac, kUs, kOurMac)), {},
+               t0, out);
+  const Bytes payload = icmp_bytes(icmpv4::Repr::echo_request(1, 1, {}));
+  ASSERT_TRUE(host.send(echo_repr(kFar), cb(payload), kRouter, t0, out));  // in use
+  out.clear();
+  for (std::uint32_t i = 0; i < 1000; ++i) {
+    const Ipv4Address src(0xc6124000U + i);
+    host.receive(
+        cb(arp_frame(arp::Operation::request, kPeerMac, src, {}, kUs, MacAddress::broadcast())), {},
+        t0 + 1s, out);
+  }
+  EXPECT_EQ(host.neighbors().size(), 16u);
+  ASSERT_NE(host.neighbors().find(kRouter), nullptr);
+  out.clear();
+  ASSERT_TRUE(host.send(echo_repr(kFar), cb(payload), kRouter, t0 + 1s, out));
+  ASSERT_EQ(out.size(), 1u);  // straight out, no new ARP
+  EXPECT_EQ(eth_of(out[0]).dst, kRouterMac);
+}
+
 TEST_F(StackTest, StaleEntryIsProbedByUnicast) {
   Host host(config());
   host.receive(

@@ -130,6 +130,7 @@ class NeighborCache {
     MonoTime deadline{};      ///< next timer for this entry
     int probes = 0;
     bool warned = false;
+    bool looked_up = false;  ///< we sent, or meant to send, through it
     std::vector<Datagram> queue;
   };
   const Entry* find(wire::Ipv4Address ip) const noexcept;
@@ -140,7 +141,9 @@ class NeighborCache {
 
  private:
   Entry* find_mut(wire::Ipv4Address ip) noexcept;
-  Entry& insert(wire::Ipv4Address ip, MonoTime now);
+  /// A new entry, evicting if full; nullptr when `passive` (made by ARP to
+  /// us, not by our own lookup) and only looked-up entries could go.
+  Entry* insert(wire::Ipv4Address ip, MonoTime now, bool passive);
   void request(Entry& e, MonoTime now, NeighborActions& out, bool unicast);
   void enqueue(Entry& e, Datagram* datagram, NeighborActions& out);
 
