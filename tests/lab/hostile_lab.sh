@@ -98,6 +98,26 @@ alive_truth() {
   lab_in client nft list set netdev ezh alive | grep -oE '198\.(18|19)\.[0-9]+\.[0-9]+' | sort -u
 }
 
+# kernel_drops FILE: the frames ersatz ping says the kernel dropped because
+# its receive ring was full (0 when it says nothing).
+kernel_drops() {
+  local n
+  n=$(sed -n 's/^\([0-9]*\) frames dropped by kernel.*/\1/p' "$1")
+  echo "${n:-0}"
+}
+# check_received WHAT RECEIVED GENUINE KERNEL_DROPS IN_FLIGHT: no reply is
+# counted that the wire did not carry, and every genuine reply is counted
+# unless the tool reports the kernel dropped it (a full receive ring: on CI's
+# two busy cores a starved tool falls behind a 35k frames/s flood) or it was
+# still in flight when the tool stopped.
+check_received() {
+  local what=$1 rx=$2 genuine=$3 drops=$4 in_flight=$5
+  [ "$drops" -gt 0 ] && echo "  $what: the kernel dropped $drops frames (receive ring full)"
+  check "$what: received $rx <= genuine replies $genuine" test "$rx" -le "$genuine"
+  check "$what: genuine replies $genuine - received $rx <= $in_flight in flight + $drops dropped by the kernel" \
+    test $((genuine - rx)) -le $((in_flight + drops))
+}
+
 # attack NAME VICTIM_IP [ARGS...]: starts the injector in the router's
 # namespace, in the background.
 attack() {
@@ -171,7 +191,7 @@ tx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' <<<"$line")
 rx=$(sed -n 's/.*transmitted, \([0-9]*\) received.*/\1/p' <<<"$line")
 check "ping: exit 0 (got $ping_rc)" test "$ping_rc" -eq 0
 check "ping: transmitted $tx = requests the router saw $(count router requests)" test "$tx" = "$(count router requests)"
-check "ping: received $rx = genuine replies $(count client replies)" test "$rx" = "$(count client replies)"
+check_received ping "$rx" "$(count client replies)" "$(kernel_drops "$tmp/ping.out")" 0
 check "ping: no duplicates, errors or wrong data" bash -c "! grep -qE 'duplicates|errors|wrong data' '$tmp/ping.out'"
 wait
 flat ping "$tmp/ping.mem"
@@ -343,8 +363,7 @@ echo "  ping: $line | nft: requests $(count router requests), replies $(count cl
 tx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' <<<"$line")
 rx=$(sed -n 's/.*transmitted, \([0-9]*\) received.*/\1/p' <<<"$line")
 # SIGINT may land between a probe and its reply: at most one in flight.
-check "ping under exhaustion: received $rx = genuine replies $(count client replies) (one may be in flight)" \
-  test "$(count client replies)" -ge "$rx" -a "$(($(count client replies) - rx))" -le 1
+check_received "ping under exhaustion" "$rx" "$(count client replies)" "$(kernel_drops "$tmp/exhaust-ping.out")" 1
 check "ping under exhaustion: transmitted $tx = requests the router saw $(count router requests)" test "$tx" = "$(count router requests)"
 
 echo "$fails failed"

@@ -96,6 +96,10 @@ struct PingStats {
   long long tsum2 = 0;
   long long timed = 0;
   long pipe = 0;  // most probes outstanding at once
+  // Frames the kernel threw away because the receive ring was full: replies
+  // lost on this host, not on the network (a flood of other frames, or a
+  // starved CPU).
+  unsigned long long kernel_drops = 0;
 
   void add_rtt(long long us) {
     if (timed == 0 || us < tmin) tmin = us;
@@ -509,8 +513,9 @@ class PingPrinter {
       fmt::print(
           "{{\"summary\":true,\"transmitted\":{},\"received\":{},\"duplicates\":{},\"corrupted\":{}"
           ",\"errors\":{},"
-          "\"loss_pct\":{:g},\"time_ms\":{}",
-          s.transmitted, s.received, s.duplicates, s.corrupted, s.errors, loss, time_ms);
+          "\"loss_pct\":{:g},\"time_ms\":{},\"kernel_drops\":{}",
+          s.transmitted, s.received, s.duplicates, s.corrupted, s.errors, loss, time_ms,
+          s.kernel_drops);
       if (n) {
         fmt::print(
             ",\"rtt_min_ms\":{:.3f},\"rtt_avg_ms\":{:.3f},\"rtt_max_ms\":{:.3f},\"rtt_mdev_ms\":{:."
@@ -543,6 +548,11 @@ class PingPrinter {
                  mean % 1000);
     }
     fmt::print("\n");
+    // Not in iputils, whose kernel socket sees only ICMP; said only when it
+    // happened, in tcpdump's words, so that local loss is not taken for the
+    // network's.
+    if (s.kernel_drops)
+      fmt::print("{} frames dropped by kernel (receive ring full)\n", s.kernel_drops);
     std::fflush(stdout);
   }
 
@@ -611,8 +621,10 @@ class PingApp final : public runtime::Application {
         std::chrono::duration<double>(o.timeout.value_or(10.0)));
   }
 
-  /// The exit code, once the run is over.
-  int finish() {
+  /// The exit code, once the run is over; `kernel_drops` is the device's
+  /// count of frames lost in a full receive ring.
+  int finish(std::uint64_t kernel_drops) {
+    stats_.kernel_drops = kernel_drops;
     // Sequence numbers wrap at 65536: only the last lap can still be told.
     const long first = std::max(1L, stats_.transmitted - 65535);
     for (long n = first; n <= stats_.transmitted && o_.json; ++n) {
@@ -1016,7 +1028,7 @@ int run_ping(const PingArgs& args, PingOptions& o) {
     error_line(fmt::format("{}: {}", device->capabilities().name, r.error().message()));
     return exit_usage;
   }
-  const int status = app.finish();
+  const int status = app.finish(device->drops());
   defer_link_teardown();
   return status;
 }
