@@ -74,54 +74,107 @@ constexpr std::size_t bytes_per_line = 16;
 /// tcpdump's ND_ASCII_ISGRAPH: printable and not a space.
 constexpr bool graphic(std::uint8_t c) noexcept { return c > 0x20 && c <= 0x7e; }
 
-void hex_dump(fmt::memory_buffer& out, ConstBytes b) {
-  for (std::size_t off = 0; off < b.size(); off += bytes_per_line) {
-    append(out, "\n\t0x", hex(static_cast<std::uint32_t>(off), 4), ": ");
-    const std::size_t end = std::min(b.size(), off + bytes_per_line);
-    for (std::size_t i = off; i < end; i += 2) {
-      append(out, ' ', hex(static_cast<std::uint8_t>(b[i]), 2));
-      if (i + 1 < end) append(out, hex(static_cast<std::uint8_t>(b[i + 1]), 2));
+// A plain array: a string_view's operator[] is checked on every call in
+// builds with _GLIBCXX_ASSERTIONS, and every index here is below 16.
+constexpr char hex_digits[] = "0123456789abcdef";
+
+/// The longest line of any dump: "\n\t0x", an offset of up to 8 digits,
+/// ": ", 40 columns of hex, two spaces and 16 characters of text.
+constexpr std::size_t max_line = 4 + 8 + 2 + 40 + 2 + bytes_per_line;
+
+/// The dumps write through a plain pointer into room made once for the
+/// whole dump, then trim it: appending a part at a time costs a capacity
+/// check per part, eight parts a line, and was most of what a -x or -X
+/// line cost.
+class DumpWriter {
+ public:
+  DumpWriter(fmt::memory_buffer& out, std::size_t most) : out_(out), start_(out.size()) {
+    out_.resize(start_ + most);
+    p_ = out_.data() + start_;
+  }
+  DumpWriter(const DumpWriter&) = delete;
+  DumpWriter& operator=(const DumpWriter&) = delete;
+  ~DumpWriter() { out_.resize(static_cast<std::size_t>(p_ - out_.data())); }
+
+  void put(char c) noexcept { *p_++ = c; }
+  void put_byte(std::uint8_t v) noexcept {
+    *p_++ = hex_digits[v >> 4];
+    *p_++ = hex_digits[v & 0xfU];
+  }
+  /// "\n\t0x" and the offset in at least four digits (tcpdump's "%04x"),
+  /// then ": ".
+  void put_offset(std::uint32_t off) noexcept {
+    put('\n');
+    put('\t');
+    put('0');
+    put('x');
+    unsigned digits = 4;
+    while (digits < 8 && (off >> (4 * digits)) != 0) ++digits;
+    for (unsigned i = digits; i-- > 0;) put(hex_digits[(off >> (4 * i)) & 0xfU]);
+    put(':');
+    put(' ');
+  }
+  /// The bytes of one line as " hhhh" groups (a last odd byte alone);
+  /// returns the columns written.
+  std::size_t put_groups(ConstBytes line) noexcept {
+    const char* begin = p_;
+    for (std::size_t i = 0; i < line.size(); i += 2) {
+      put(' ');
+      put_byte(static_cast<std::uint8_t>(line[i]));
+      if (i + 1 < line.size()) put_byte(static_cast<std::uint8_t>(line[i + 1]));
     }
+    return static_cast<std::size_t>(p_ - begin);
+  }
+
+ private:
+  fmt::memory_buffer& out_;
+  std::size_t start_;
+  char* p_ = nullptr;
+};
+
+std::size_t line_count(ConstBytes b) noexcept {
+  return (b.size() + bytes_per_line - 1) / bytes_per_line;
+}
+
+void hex_dump(fmt::memory_buffer& out, ConstBytes b) {
+  DumpWriter w(out, line_count(b) * max_line);
+  for (std::size_t off = 0; off < b.size(); off += bytes_per_line) {
+    w.put_offset(static_cast<std::uint32_t>(off));
+    w.put_groups(b.subspan(off, std::min(bytes_per_line, b.size() - off)));
   }
 }
 
 void hex_ascii_dump(fmt::memory_buffer& out, ConstBytes b) {
   // Each line: the offset, 16 bytes as " hhhh" groups padded to 40
   // columns, two spaces, and the bytes as text ('.' for the rest).
+  DumpWriter w(out, line_count(b) * max_line);
   for (std::size_t off = 0; off < b.size(); off += bytes_per_line) {
-    append(out, "\n\t0x", hex(static_cast<std::uint32_t>(off), 4), ": ");
-    const std::size_t end = std::min(b.size(), off + bytes_per_line);
-    std::size_t columns = 0;
-    for (std::size_t i = off; i < end; i += 2) {
-      append(out, ' ', hex(static_cast<std::uint8_t>(b[i]), 2));
-      columns += 3;
-      if (i + 1 < end) {
-        append(out, hex(static_cast<std::uint8_t>(b[i + 1]), 2));
-        columns += 2;
-      }
-    }
-    for (; columns < 40; ++columns) out.push_back(' ');
-    append(out, "  ");
-    for (std::size_t i = off; i < end; ++i) {
-      const auto c = static_cast<std::uint8_t>(b[i]);
-      out.push_back(graphic(c) ? static_cast<char>(c) : '.');
+    w.put_offset(static_cast<std::uint32_t>(off));
+    const ConstBytes line = b.subspan(off, std::min(bytes_per_line, b.size() - off));
+    for (std::size_t columns = w.put_groups(line); columns < 40; ++columns) w.put(' ');
+    w.put(' ');
+    w.put(' ');
+    for (const std::byte x : line) {
+      const auto c = static_cast<std::uint8_t>(x);
+      w.put(graphic(c) ? static_cast<char>(c) : '.');
     }
   }
 }
 
 void ascii_dump(fmt::memory_buffer& out, ConstBytes b) {
-  out.push_back('\n');
+  DumpWriter w(out, 1 + b.size());
+  w.put('\n');
   for (std::size_t i = 0; i < b.size(); ++i) {
     const auto c = static_cast<std::uint8_t>(b[i]);
     if (c == '\r') {
       // A CR before a newline, or at the very end, is dropped; elsewhere
       // it shows as '.' (print-ascii.c).
       const std::size_t left = b.size() - i - 1;
-      if (left > 1 && static_cast<char>(b[i + 1]) != '\n') out.push_back('.');
+      if (left > 1 && static_cast<char>(b[i + 1]) != '\n') w.put('.');
     } else if (graphic(c) || c == '\t' || c == ' ' || c == '\n') {
-      out.push_back(static_cast<char>(c));
+      w.put(static_cast<char>(c));
     } else {
-      out.push_back('.');
+      w.put('.');
     }
   }
 }
