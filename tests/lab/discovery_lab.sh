@@ -121,15 +121,27 @@ in_ns() {  # in_ns NS COMMAND...
 # Interfaces: ersatz's JSON against `ip -j -d addr`, field by field.
 # iproute2 adds M-DOWN to the flags of a link whose lower link (a veth's
 # peer) is down; that is its own decoration, not an IFF_* flag.
-compare_interfaces() {  # compare_interfaces NS LABEL
-  local ns=$1 label=$2
-  in_ns "$ns" ip -j -d addr show | jq -S '[.[] | {
+ip_interfaces() {  # ip_interfaces NS: ip's view, in the shape ersatz's JSON has
+  in_ns "$1" ip -j -d addr show | jq -S '[.[] | {
       index: .ifindex, name: .ifname, mtu: .mtu, oper_state: .operstate,
       mac: (.address // "00:00:00:00:00:00"), flags: (.flags - ["M-DOWN"]),
       kind: (.linkinfo.info_kind // .link_type),
       ipv4: [.addr_info[] | select(.family == "inet") | {address: .local, prefix_len: .prefixlen}],
-      capture_device: .ifname }]' >"$tmp/ip-$label.json"
-  in_ns "$ns" "$ersatz" interfaces --json >"$tmp/ersatz-$label.raw" || echo "ersatz interfaces --json failed"
+      capture_device: .ifname }]'
+}
+compare_interfaces() {  # compare_interfaces NS LABEL
+  local ns=$1 label=$2 try
+  # A link's state may still be settling (a bridge takes its carrier from a
+  # port a moment after both are up): ersatz's view is compared with ip's
+  # only when ip saw the same before and after it, at most 10 tries.
+  for try in 1 2 3 4 5 6 7 8 9 10; do
+    ip_interfaces "$ns" >"$tmp/ip-$label.json"
+    in_ns "$ns" "$ersatz" interfaces --json >"$tmp/ersatz-$label.raw" || echo "ersatz interfaces --json failed"
+    ip_interfaces "$ns" >"$tmp/ip-$label.after"
+    cmp -s "$tmp/ip-$label.json" "$tmp/ip-$label.after" && break
+    echo "  $label: the links changed while they were read (try $try); again"
+    sleep 0.2
+  done
   jq -S '[.[] | {index, name, mtu, oper_state, mac, flags, kind, ipv4, capture_device}]' \
     "$tmp/ersatz-$label.raw" >"$tmp/ersatz-$label.json" || true
   check "$label: interfaces --json matches ip -j -d addr (index, name, kind, MAC, MTU, state, flags, IPv4, capture device)" \
