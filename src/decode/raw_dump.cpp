@@ -12,7 +12,6 @@ namespace ersatz::decode {
 
 using wire::text::append;
 using wire::text::dec;
-using wire::text::hex;
 
 namespace {
 
