@@ -73,6 +73,11 @@ void Runtime::flush() {
   for (std::size_t i = 0; i < outbox_.size(); ++i) {
     const ConstBytes frame = outbox_[i];
     const std::uint64_t number = device_.tx_count();
+    // Stamped just before the send, as iputils stamps before sendmsg: the
+    // reply's stamp comes from the kernel, and a send that returns after
+    // the reply arrived (libpcap's, through a veth) must not make the
+    // round trip negative.
+    const Timestamp before = options_.report_sent ? clock_.wall() : Timestamp{};
     auto sent = link::transmit_copy(device_, frame);
     if (!sent) {
       ++stats_.send_errors;
@@ -81,14 +86,15 @@ void Runtime::flush() {
     }
     ++stats_.frames_out;
     if (options_.report_sent) {
-      SentHead head{number, static_cast<std::uint8_t>(std::min(frame.size(), sent_head_len)), {}};
+      SentHead head{
+          number, before, static_cast<std::uint8_t>(std::min(frame.size(), sent_head_len)), {}};
       std::copy_n(frame.begin(), head.len, head.bytes.begin());
       if (kernel_stamps_) {
         // Bounded: a stamp the kernel never gives is forgotten eventually.
         if (awaiting_stamp_.size() >= 4096) awaiting_stamp_.pop_front();
         awaiting_stamp_.push_back(head);
       }
-      // Sent at the latest now; refined below if the kernel stamps it.
+      // Refined below if the kernel stamps it.
       pending_user_stamps_.push_back(head);
     }
   }
@@ -99,9 +105,8 @@ void Runtime::flush() {
   }
   ++stats_.bursts;
   if (!pending_user_stamps_.empty()) {
-    const Timestamp after = clock_.wall();
     for (const SentHead& h : pending_user_stamps_) {
-      if (app_ != nullptr) app_->on_sent(*this, ConstBytes(h.bytes.data(), h.len), after, false);
+      if (app_ != nullptr) app_->on_sent(*this, ConstBytes(h.bytes.data(), h.len), h.user, false);
     }
     pending_user_stamps_.clear();
   }

@@ -183,13 +183,10 @@ void Traceroute::send(runtime::Runtime& rt, std::size_t n) {
     }
     return;
   }
-  // Out now. traceroute takes the time just before it sends; so does this,
-  // and the runtime's stamp from just after the send is ignored for a
-  // probe that left here (on a veth the answer can be stamped in before
-  // send() returns). A probe that waited for ARP takes the later stamp.
-  flushing_ = n;
+  // Out now. traceroute takes the time just before it sends; so does the
+  // runtime, per frame, and on_sent() takes its stamp (a probe that waited
+  // for ARP leaves later).
   rt.flush();
-  flushing_.reset();
 }
 
 std::optional<MonoTime> Traceroute::poll(runtime::Runtime& rt) {
@@ -313,7 +310,7 @@ void Traceroute::on_icmp(runtime::Runtime& /*rt*/, const stack::IcmpDelivery& d)
 }
 
 void Traceroute::on_sent(runtime::Runtime& /*rt*/, ConstBytes head, Timestamp ts,
-                         bool from_kernel) {
+                         bool /*from_kernel*/) {
   auto eth = wire::ethernet::Packet<>::checked(head);
   if (!eth) return;
   auto e = wire::ethernet::Repr::parse(*eth);
@@ -331,7 +328,7 @@ void Traceroute::on_sent(runtime::Runtime& /*rt*/, ConstBytes head, Timestamp ts
   }
   // The round trip counts from when the probe left: the kernel's stamp
   // where the device gives one, else the runtime's (see send()).
-  if (!n || slots_[*n].done || (!from_kernel && flushing_ == n)) return;
+  if (!n || slots_[*n].done) return;
   slots_[*n].sent_ns = ts.ns();
 }
 

@@ -78,6 +78,19 @@ compare "-w 1 deadline" -w 1 -i 0.3 "$LAB_ROUTER_IP"
 compare "-f -c 1000" -f -c 1000 "$LAB_ROUTER_IP"
 compare "-f -q -c 1000: no dots" -f -q -c 1000 "$LAB_ROUTER_IP"
 
+# Through libpcap, whose send returns after the kernel has stamped the reply
+# on a veth: each round trip still counts from before the send, as iputils'
+# does (they all read 0.000 when it counted from after).
+lab_in client "$ersatz" ping --backend pcap -c 3 -i 0.2 "$LAB_PEER_IP" >"$tmp/pcap.out" 2>&1
+rc=$?
+times=$(sed -nE 's/.* time=([0-9.]+) ms$/\1/p' "$tmp/pcap.out")
+if [ $rc -eq 0 ] && [ "$(grep -c . <<<"$times")" -eq 3 ] && ! grep -qx '0\.000' <<<"$times"; then
+  ok "--backend pcap: 3 replies, every round trip above 0 ($(echo $times))"
+else
+  bad "--backend pcap: exit $rc, times: $(echo $times)"
+  cat "$tmp/pcap.out"
+fi
+
 # 20% random loss of echo requests in the router: the loss ersatz reports
 # must equal what a capture at the peer counts.
 lab_nft add table inet lab

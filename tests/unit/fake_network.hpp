@@ -42,6 +42,9 @@ class FakeNetwork final : public link::Device {
     double loss = 0;         ///< of echo requests
     bool duplicate = false;  ///< every reply twice
     bool tx_stamps = false;  ///< report kernel-like TX stamps (1 µs after the send)
+    /// How long transmit() takes its caller after the frame has left, as
+    /// a send through libpcap can take longer than a veth round trip.
+    std::chrono::nanoseconds send_cost{0};
     std::uint64_t seed = 1;
     /// Sees every IPv4 datagram first (traceroute's tests script a path
     /// with it); true when it handled the datagram.
@@ -65,10 +68,12 @@ class FakeNetwork final : public link::Device {
       if (it->first > deadline) return std::optional<link::RxFrame>{};
       clock_.idle_until(it->first);
     }
+    // Stamped as a kernel stamps it: when it arrived, however late it is read.
+    const MonoTime arrived = it->first;
     current_ = std::move(it->second);
     queue_.erase(it);
     return link::RxFrame{ConstBytes(current_.data(), current_.size()),
-                         static_cast<std::uint32_t>(current_.size()), clock_.wall_at(clock_.now())};
+                         static_cast<std::uint32_t>(current_.size()), clock_.wall_at(arrived)};
   }
 
   Result<void> transmit(std::size_t len, FunctionRef<void(MutBytes)> fill) override {
@@ -81,6 +86,7 @@ class FakeNetwork final : public link::Device {
           {tx_count_ - 1, clock_.wall_at(clock_.now() + std::chrono::microseconds(1))});
     respond(f);
     sent_.push_back(std::move(f));
+    clock_.advance(config_.send_cost);
     return {};
   }
   Result<void> flush() override {

@@ -126,7 +126,7 @@ TEST(Runtime, ReportsSentFramesWithKernelStampsWhenTheDeviceHasThem) {
   Runtime rt(net, host, clock, options);
   MiniPing app(2, 1s);
   ASSERT_TRUE(rt.run(app));
-  // ARP request and two probes, each reported just after the send, then
+  // ARP request and two probes, each reported with the time before the send, then
   // again with the device's stamp.
   EXPECT_EQ(app.user_stamps_.size(), 3u);
   EXPECT_EQ(app.kernel_stamps_.size(), 3u);
@@ -135,6 +135,30 @@ TEST(Runtime, ReportsSentFramesWithKernelStampsWhenTheDeviceHasThem) {
   ASSERT_EQ(app.replies_.size(), 2u);
   EXPECT_EQ(*app.replies_[1].rtt, std::chrono::nanoseconds(99us));
   for (std::size_t len : app.sent_heads_) EXPECT_LE(len, Runtime::sent_head_len);
+}
+
+// libpcap's send through a veth returns after the kernel has stamped the
+// reply: a user stamp taken after the send made every round trip negative
+// (0.000 ms with --backend pcap). The stamp is taken before the send.
+TEST(Runtime, ASendSlowerThanTheRoundTripStillTimesItFromBeforeTheSend) {
+  FakeClock clock;
+  test::FakeNetwork::Config cfg;
+  cfg.send_cost = 300us;  // three round trips
+  test::FakeNetwork net(clock, cfg);
+  stack::Host host(host_config());
+  RuntimeOptions options;
+  options.report_sent = true;
+  Runtime rt(net, host, clock, options);
+  MiniPing app(3, 1s);
+  ASSERT_TRUE(rt.run(app));
+  EXPECT_EQ(app.user_stamps_.size(), 4u);  // the ARP request and three probes
+  EXPECT_TRUE(app.kernel_stamps_.empty());
+  ASSERT_EQ(app.replies_.size(), 3u);
+  for (const auto& r : app.replies_) {
+    if (r.seq == 1) continue;  // it waited for ARP
+    ASSERT_TRUE(r.rtt) << "seq " << r.seq;
+    EXPECT_EQ(*r.rtt, std::chrono::nanoseconds(100us)) << "seq " << r.seq;
+  }
 }
 
 /// Sends a burst of frames in one poll, then stops.

@@ -191,6 +191,20 @@ TEST(Traceroute, UdpThroughASilentHopToTheTarget) {
   }
 }
 
+// A send that returns after the answer was stamped (libpcap on a veth):
+// each round trip still counts from just before its probe's send.
+TEST(Traceroute, ASlowSendDoesNotShortenTheRoundTrips) {
+  Lab lab;
+  lab.net.config().send_cost = lab.path.per_hop * 5;
+  lab.run();
+  ASSERT_EQ(lab.lines().size(), 4u);
+  for (const auto& p : lab.rec.probes) {
+    if (p.from) {
+      EXPECT_EQ(*p.rtt, lab.path.per_hop * std::min(p.ttl, 4U)) << p.ttl;
+    }
+  }
+}
+
 TEST(Traceroute, ProbesAreUdpToIncreasingPortsWithTracerouteData) {
   Lab lab;
   TraceConfig c = Lab::config();

@@ -131,9 +131,9 @@ class Application {
   virtual void on_neighbor_changed(Runtime& /*rt*/,
                                    const stack::NeighborActions::MacChanged& /*change*/) {}
   /// With RuntimeOptions::report_sent: a frame left. `head` is its first
-  /// bytes (at most sent_head_len); `ts` is the time just after the send,
-  /// and then, once more, the kernel's departure stamp where the device
-  /// has them (`from_kernel`).
+  /// bytes (at most sent_head_len); `ts` is the time just before the send
+  /// (reported once the burst has gone), and then, once more, the kernel's
+  /// departure stamp where the device has them (`from_kernel`).
   virtual void on_sent(Runtime& /*rt*/, ConstBytes /*head*/, Timestamp /*ts*/,
                        bool /*from_kernel*/) {}
   /// The device refused a frame.
@@ -227,6 +227,7 @@ class Runtime final : private stack::IcmpListener {
 
   struct SentHead {
     std::uint64_t frame;
+    Timestamp user;  // the clock just before the send
     std::uint8_t len;
     std::array<std::byte, sent_head_len> bytes;
   };

@@ -158,8 +158,7 @@ class Traceroute final : public runtime::Application {
   std::optional<MonoTime> last_send_;
   std::size_t max_in_flight_ = 0;
   bool send_failed_ = false;
-  std::optional<std::size_t> flushing_;  // the slot whose probe send() is flushing
-  std::vector<std::byte> message_;       // the probe being built
+  std::vector<std::byte> message_;  // the probe being built
 };
 
 }  // namespace ersatz::trace
