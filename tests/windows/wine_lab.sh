@@ -9,8 +9,8 @@
 #     \Device\NPF_{GUID} that Wine's wpcap.dll lists for that interface;
 #   - route --source wmi and --source iphlpapi agree (default route, a
 #     routed, an on-link and a gateway destination);
-#   - ping -c 3 198.18.1.2 through the router: 3 replies, and the same
-#     lines as the Linux build once times are blanked;
+#   - ping -c 3 198.18.1.2 through the router: 3 replies, none of 0.000 ms,
+#     and the same lines as the Linux build once times are blanked;
 #   - dump -r tests/data/sample.pcap: the same output as the Linux build;
 #   - without wpcap.dll: one line naming Npcap, exit 2.
 # Frames stay inside the lab's namespaces, addresses in 198.18.0.0/15.
@@ -86,7 +86,32 @@ else
 fi
 rm -rf "$zipdir"
 
-win() { lab_in client timeout 120 "$wine" "$@"; }
+# The test's log, for notes about Wine itself.
+exec 3>&1
+# ersatz.exe writes at least one line, on one stream or the other, on every
+# path it takes, failures included. A run that exits non-zero without a byte
+# never reached ersatz's own code, or died with WINEDEBUG=-all hiding why:
+# seen once on CI (dump -i, exit 1, both streams empty), never in 20 runs
+# here (quiet, beside busy loops, and beside a clean asan build). Such a run
+# is tried once more with Wine's errors shown in the log (an unhandled
+# exception among them), and the second run is judged; a fault of ours that
+# repeats still fails, now with its reason.
+wine_line='^[0-9a-f]{4}:(err|fixme|warn|trace):'
+win() {
+  local out=$work/.win.out err=$work/.win.err rc
+  lab_in client timeout 120 "$wine" "$@" >"$out" 2>"$err"
+  rc=$?
+  if [ $rc -ne 0 ] && [ ! -s "$out" ] && [ ! -s "$err" ]; then
+    echo "note: wine ${*##*/} exited $rc without a byte of output; once more, with Wine's errors shown" >&3
+    WINEDEBUG=err+all lab_in client timeout 120 "$wine" "$@" >"$out" 2>"$err"
+    rc=$?
+    grep -E "$wine_line" "$err" | head -40 | sed 's/^/  wine: /' >&3
+    sed -i -E "/$wine_line/d" "$err"
+  fi
+  cat "$out"
+  cat "$err" >&2
+  return $rc
+}
 
 echo "== creating the Wine prefix in the client namespace"
 # Wine's services (nsiproxy, which reads interfaces and routes) start here,
@@ -198,6 +223,13 @@ if [ $rc_win -eq 0 ] && [ "$replies" -eq 3 ]; then
 else
   fail "ersatz.exe ping: exit $rc_win, $replies replies"
 fi
+# wpcap.dll's send returns after the host's kernel stamped the reply: the
+# round trips count from before the send (they all read 0.000 once).
+if grep -q ' time=0\.000 ms$' "$work/win-ping.txt"; then
+  fail "ersatz.exe ping: a round trip of 0.000 ms"
+else
+  pass "ersatz.exe ping: every round trip above 0"
+fi
 if [ $rc_win -eq $rc_lin ] &&
   diff <(blank_times <"$work/win-ping.txt") <(blank_times <"$work/lin-ping.txt") >"$work/ping.diff"; then
   pass "ping: the same lines as the Linux build (times aside)"
@@ -232,9 +264,10 @@ fi
 
 # ---------------------------------------------------------------- dump -i
 # A live capture through Wine's wpcap.dll: the kernel's own ping to the
-# router (bounded: 40 probes, 8 s) while ersatz.exe takes 4 frames on the
-# default route's interface.
-lab_in client ping -q -c 40 -i 0.2 "$LAB_ROUTER_IP" >/dev/null 2>&1 &
+# router (bounded: 600 probes, 120 s, enough for a second try of a silent
+# Wine start) while ersatz.exe takes 4 frames on the default route's
+# interface; the pinger is stopped as soon as ersatz.exe is done.
+ip netns exec "$LAB_CLIENT" ping -q -c 600 -i 0.2 "$LAB_ROUTER_IP" >/dev/null 2>&1 &
 pinger=$!
 win "$exe" dump -i -c 4 >"$work/win-live.out" 2>"$work/win-live.err"
 rc=$?
